@@ -1,0 +1,188 @@
+"""`models`: one entry per model, each deployed as one KServe InferenceService.
+
+An entry takes exactly one of two forms, as in KServe's own docs for MLServer:
+- built-in runtime: `format` (+ `storageUri`), served by KServe's MLServer runtime (`kserve-mlserver`);
+- custom MLServer image: `image` (built with `mlserver build`), run as the predictor container.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from config.base import StrictModel
+from config.kubernetes import (
+    DNS1123_LABEL_MAX,
+    DnsLabel,
+    EnvList,
+    EnvVar,
+    LabelMap,
+    ResourceRequirements,
+    Toleration,
+)
+from config.storage import storage_uri_problem
+
+# KServe webhook: InferenceService names must be DNS-1035 labels.
+ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+ModelFormat = Literal["sklearn", "xgboost", "lightgbm", "mlflow"]
+ProtocolVersion = Literal["v1", "v2", "grpc-v1", "grpc-v2"]
+# Default protocol: the seed deploys on MLServer, which speaks only the V2 (Open Inference) protocol.
+DEFAULT_PROTOCOL: ProtocolVersion = "v2"
+# KServe's custom-container convention: the predictor listens on 8080 and reads its protocol from PROTOCOL.
+DEFAULT_CUSTOM_PORT = 8080
+CUSTOM_PROTOCOLS = ("v1", "v2")
+# Keys that belong to only one of the two forms, with the form they belong to.
+BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime")
+CUSTOM_ONLY = ("image", "port", "modelName")
+
+Issue = tuple[tuple[str | int, ...], str]
+
+
+def _check_isvc_name(value: str) -> str:
+    if not ISVC_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid InferenceService name: start with a lower-case letter, then lower-case "
+            "letters, digits or '-', ending with a letter or digit (KServe rejects anything else)"
+        )
+    return value
+
+
+def _check_image(value: str) -> str:
+    if not value or any(ch.isspace() for ch in value):
+        raise ValueError(f"{value!r} is not a container image reference")
+    name = value.split("@", 1)[0]
+    tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
+    if "@" not in value and tag is None:
+        raise ValueError(
+            f"{value!r} has no tag: pin the image, e.g. {value}:0.1.0 or {value}@sha256:<digest>"
+        )
+    if tag == "latest":
+        raise ValueError(f"{value!r} uses the moving tag 'latest': pin a version tag or a digest")
+    return value
+
+
+IsvcName = Annotated[str, AfterValidator(_check_isvc_name)]
+ImageRef = Annotated[str, AfterValidator(_check_image)]
+
+
+class ModelConfig(StrictModel):
+    """One model of the stack; becomes one `serving.kserve.io/v1beta1` InferenceService."""
+
+    name: IsvcName
+    namespace: DnsLabel
+
+    # Built-in runtime form.
+    format: ModelFormat | None = None
+    format_version: str | None = None
+    protocol_version: ProtocolVersion | None = None
+    runtime: DnsLabel | None = None
+
+    # Custom MLServer image form.
+    image: ImageRef | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    # The name the custom server registers its model under (its model-settings.json `name`): the V2 path
+    # segment. Built-in runtimes always use the InferenceService name.
+    model_name: str | None = None
+
+    # Both forms.
+    storage_uri: str | None = None
+    env: EnvList = Field(default_factory=list)
+    args: list[str] = Field(default_factory=list)
+    resources: ResourceRequirements | None = None
+    min_replicas: int | None = Field(default=None, ge=0)
+    max_replicas: int | None = Field(default=None, ge=0)
+    canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+    service_account_name: DnsLabel | None = None
+    node_selector: LabelMap = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(default_factory=list)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_custom_image(self) -> bool:
+        return self.image is not None
+
+    @property
+    def protocol(self) -> str:
+        """The inference protocol the predictor speaks."""
+        if self.is_custom_image:
+            return self.env_value("PROTOCOL") or DEFAULT_PROTOCOL
+        return self.protocol_version or DEFAULT_PROTOCOL
+
+    @property
+    def container_port(self) -> int:
+        return self.port or DEFAULT_CUSTOM_PORT
+
+    @property
+    def served_model_name(self) -> str:
+        return self.model_name or self.name
+
+    @property
+    def inference_path(self) -> str:
+        """The V2 (Open Inference Protocol) REST path clients POST to."""
+        return f"/v2/models/{self.served_model_name}/infer"
+
+    @field_validator("env")
+    @classmethod
+    def _protocol_env(cls, env: list[EnvVar]) -> list[EnvVar]:
+        for var in env:
+            if var.name == "PROTOCOL" and var.value not in CUSTOM_PROTOCOLS:
+                raise ValueError(f"PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe), got {var.value!r}")
+        return env
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _fetchable_storage_uri(cls, uri: str | None, info: ValidationInfo) -> str | None:
+        prefixes = (info.context or {}).get("extra_storage_uri_prefixes", ())
+        problem = storage_uri_problem(uri, prefixes) if uri is not None else None
+        if problem:
+            raise ValueError(problem)
+        return uri
+
+    def env_value(self, name: str) -> str | None:
+        for var in self.env:
+            if var.name == name:
+                return var.value
+        return None
+
+    def rule_issues(self) -> Iterator[Issue]:
+        """KServe admission rules that span several keys of this entry (paths relative to the entry)."""
+        given = {field.alias or name for name, field in type(self).model_fields.items() if name in self.model_fields_set}
+        if self.format is None and self.image is None:
+            yield (), (
+                "set either 'format' (a built-in MLServer runtime: sklearn, xgboost, lightgbm, mlflow, with "
+                "'storageUri') or 'image' (a custom MLServer image)"
+            )
+        elif self.format is not None and self.image is not None:
+            yield ("image",), "set either 'format' (built-in runtime) or 'image' (custom MLServer image), not both"
+        elif self.is_custom_image:
+            for key in sorted(given.intersection(BUILTIN_ONLY)):
+                hint = " (set env PROTOCOL on a custom image)" if key == "protocolVersion" else ""
+                yield (key,), f"applies only to built-in runtimes (entries with 'format'), not to 'image'{hint}"
+        else:
+            for key in sorted(given.intersection(CUSTOM_ONLY)):
+                yield (key,), "applies only to custom images (entries with 'image'), not to 'format'"
+            if self.storage_uri is None:
+                yield ("storageUri",), (
+                    "a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"
+                )
+        yield from self._replica_issues()
+        host = f"{self.name}-predictor-{self.namespace}"
+        if len(host) > DNS1123_LABEL_MAX:
+            yield ("name",), (
+                f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS label, the "
+                f"host KServe builds from name and namespace; shorten name or namespace by "
+                f"{len(host) - DNS1123_LABEL_MAX}"
+            )
+
+    def _replica_issues(self) -> Iterator[Issue]:
+        low, high = self.min_replicas, self.max_replicas
+        if low is not None and high is not None and high != 0 and low > high:
+            yield ("minReplicas",), f"minReplicas ({low}) must not exceed maxReplicas ({high})"
+
+
+def env_manifest(env: list[EnvVar]) -> list[dict]:
+    return [var.manifest() for var in env]

@@ -1,0 +1,1 @@
+"""Run the Pulumi program offline (under Pulumi's mocks) and render what it declares: `render.py`, the tests."""

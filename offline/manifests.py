@@ -1,0 +1,109 @@
+"""Kubernetes objects and Helm charts out of a recorded program run, written the way `renderYamlToDirectory` does."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline.program import ProgramRun
+from offline.recorder import SECRET, RegisteredResource
+
+CRD_DIR = "0-crd"
+MANIFEST_DIR = "1-manifest"
+HELM_RELEASES_FILE = "helm-releases.yaml"
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
+
+
+def _whole_numbers(value: Any) -> Any:
+    # The mocks carry every number as a float (protobuf Struct); Kubernetes fields here are integers.
+    # Keys are sorted so that a render is byte-for-byte stable and diffs between renders show only changes.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
+def kubernetes_object(resource: RegisteredResource, redact: bool = True) -> dict[str, Any] | None:
+    """The object a Kubernetes resource registration applies, or None for components, charts and providers."""
+    if not resource.custom or not resource.type.startswith("kubernetes:") or resource.type in HELM_TYPES:
+        return None
+    inputs = resource.redacted_inputs if redact else resource.inputs
+    if "apiVersion" not in inputs or "kind" not in inputs:
+        return None
+    obj = _whole_numbers(inputs)
+    if redact and obj["kind"] == "Secret":
+        # Secret payloads never leave the program in plaintext, whether or not they were marked secret.
+        for key in ("data", "stringData"):
+            if isinstance(obj.get(key), dict):
+                obj[key] = {name: SECRET for name in obj[key]}
+    ordered = {key: obj[key] for key in ("apiVersion", "kind", "metadata") if key in obj}
+    ordered.update({key: value for key, value in obj.items() if key not in ordered})
+    return ordered
+
+
+def render_path(obj: dict[str, Any]) -> str:
+    """`renderYamlToDirectory`'s file name: `<apiVersion>-<kind lower-case>-<namespace|default>-<name>.yaml`."""
+    metadata = obj.get("metadata") or {}
+    api_version = str(obj["apiVersion"]).replace("/", "_").replace(":", "_")
+    namespace = metadata.get("namespace") or "default"
+    folder = CRD_DIR if obj["kind"] == "CustomResourceDefinition" else MANIFEST_DIR
+    return f"{folder}/{api_version}-{str(obj['kind']).lower()}-{namespace}-{metadata.get('name')}.yaml"
+
+
+@dataclass
+class Rendered:
+    objects: dict[str, dict[str, Any]]  # relative path -> object
+    helm_releases: list[dict[str, Any]]
+
+    def summary(self) -> Counter:
+        return Counter(obj["kind"] for obj in self.objects.values())
+
+
+def helm_release(resource: RegisteredResource) -> dict[str, Any]:
+    inputs = _whole_numbers(resource.redacted_inputs)
+    repository = inputs.get("repositoryOpts", {}).get("repo") if isinstance(inputs.get("repositoryOpts"), dict) else None
+    return {
+        "name": inputs.get("name") or resource.name,
+        "resource": resource.name,
+        "type": resource.type,
+        "chart": inputs.get("chart"),
+        "repository": repository,
+        "version": inputs.get("version"),
+        "namespace": inputs.get("namespace"),
+        "values": inputs.get("values") or {},
+    }
+
+
+def render(run: ProgramRun) -> Rendered:
+    objects: dict[str, dict[str, Any]] = {}
+    for resource in run.resources:
+        obj = kubernetes_object(resource)
+        if obj is not None:
+            path = render_path(obj)
+            if path in objects:
+                raise ValueError(f"two resources render to {path}: the program declares one object twice")
+            objects[path] = obj
+    releases = sorted(
+        (helm_release(r) for r in run.resources if r.type in HELM_TYPES), key=lambda release: release["resource"]
+    )
+    return Rendered(objects=dict(sorted(objects.items())), helm_releases=releases)
+
+
+def write(rendered: Rendered, out: Path) -> None:
+    """Replace `out`'s render layout with this render (other files in `out` are left alone)."""
+    for folder in (CRD_DIR, MANIFEST_DIR):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        (out / folder).mkdir(parents=True)
+    for path, obj in rendered.objects.items():
+        (out / path).write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
+    (out / HELM_RELEASES_FILE).write_text(
+        yaml.safe_dump({"releases": rendered.helm_releases}, sort_keys=False), encoding="utf-8"
+    )

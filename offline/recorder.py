@@ -1,0 +1,117 @@
+"""Pulumi mocks that record every resource a program registers, with the options the engine would see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import mocks, rpc
+
+SECRET = "[secret]"
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Plain values, with Pulumi's secret markers removed (for assertions)."""
+    if is_secret(value):
+        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
+def redact_secrets(value: Any) -> Any:
+    """Values with every Pulumi secret replaced by a placeholder (for anything written to disk)."""
+    if is_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {key: redact_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    return value
+
+
+@dataclass
+class RegisteredResource:
+    """One `RegisterResource` call: what `pulumi preview` would show for this resource."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    remote: bool
+    # Inputs as registered; values that are Pulumi secrets keep their secret marker.
+    raw_inputs: dict[str, Any]
+    parent: str | None
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    ignore_changes: list[str]
+    aliases: list[str]
+    custom_timeouts: dict[str, str]
+    provider: str | None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return unwrap_secrets(self.raw_inputs)
+
+    @property
+    def redacted_inputs(self) -> dict[str, Any]:
+        return redact_secrets(self.raw_inputs)
+
+
+class EchoMocks(mocks.Mocks):
+    """Resources come back with their inputs as outputs, so `.apply()` code runs as it would after `up`."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict, None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock resource monitor, also keeping each registration's options (parent, dependencies, protect...)."""
+
+    def __init__(self, mock_impl: mocks.Mocks):
+        super().__init__(mock_impl)
+        self.recorded: list[RegisteredResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - the monitor's gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            timeouts = request.customTimeouts
+            self.recorded.append(
+                RegisteredResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    remote=request.remote,
+                    raw_inputs=rpc.deserialize_properties(request.object),
+                    parent=request.parent or None,
+                    dependencies=list(request.dependencies),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
+                    aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                    custom_timeouts={
+                        key: value
+                        for key, value in (
+                            ("create", timeouts.create),
+                            ("update", timeouts.update),
+                            ("delete", timeouts.delete),
+                        )
+                        if value
+                    },
+                    provider=request.provider or None,
+                )
+            )
+        return response

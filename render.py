@@ -1,0 +1,57 @@
+"""Offline render: the Kubernetes objects `pulumi up` would apply for a stack, without CLI, plugin or cluster.
+
+    python render.py --stack dev --out rendered/dev
+    python render.py --stack prod --config-file review/Pulumi.prod.yaml --out /tmp/prod
+
+Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
+(`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml`.
+Exit status: 0 rendered, 2 invalid config (every error on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from config.errors import ConfigError, ConfigIssue
+from offline import manifests
+from offline.program import PROJECT_DIR, run_program
+from offline.stackfile import read_stack_settings
+
+EXIT_INVALID_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests to")
+    parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
+    args = parser.parse_args(argv)
+
+    stack_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    try:
+        if not stack_file.is_file():
+            raise ConfigError([_missing(stack_file)])
+        settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file)
+        run = run_program(settings, args.stack)
+    except ConfigError as error:
+        print(f"render: {stack_file}: {error}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    rendered = manifests.render(run)
+    manifests.write(rendered, args.out)
+
+    counts = rendered.summary()
+    print(f"rendered stack '{args.stack}' to {args.out}: {len(rendered.objects)} objects")
+    for kind, count in sorted(counts.items()):
+        print(f"  {kind}: {count}")
+    print(f"  Helm charts: {len(rendered.helm_releases)} (see {manifests.HELM_RELEASES_FILE})")
+    return 0
+
+
+def _missing(path: Path) -> ConfigIssue:
+    return ConfigIssue(str(path), "no such stack file; create it or pass --config-file")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
