@@ -68,6 +68,17 @@ IsvcName = Annotated[str, AfterValidator(_check_isvc_name)]
 ImageRef = Annotated[str, AfterValidator(_check_image)]
 
 
+class MLServerTuning(StrictModel):
+    """MLServer settings for this model; they reach the server as `MLSERVER_*` env, locally and on the cluster."""
+
+    # Inference worker processes (MLServer's `parallel_workers`; 0 serves in the main process).
+    parallel_workers: int | None = Field(default=None, ge=0)
+    # Adaptive batching: group up to this many requests ...
+    max_batch_size: int | None = Field(default=None, ge=1)
+    # ... waiting at most this many seconds for a batch to fill.
+    max_batch_time: float | None = Field(default=None, ge=0)
+
+
 class ModelConfig(StrictModel):
     """One model of the stack; becomes one `serving.kserve.io/v1beta1` InferenceService."""
 
@@ -100,6 +111,7 @@ class ModelConfig(StrictModel):
     tolerations: list[Toleration] = Field(default_factory=list)
     labels: LabelMap = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+    mlserver: MLServerTuning | None = None
 
     @property
     def is_custom_image(self) -> bool:

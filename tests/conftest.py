@@ -1,0 +1,51 @@
+"""Shared test harness: run the whole Pulumi program under mocks for a stack and return what it registered."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from config.stack import PROJECT  # noqa: E402
+from offline.program import ProgramRun, run_program  # noqa: E402
+from offline.stackfile import StackSettings, read_stack_settings  # noqa: E402
+
+STACKS = ("dev", "staging", "prod", "local")
+
+
+def settings_for(values: dict[str, Any], secret_keys: tuple[str, ...] = (), extra: dict[str, str] | None = None) -> StackSettings:
+    """Stack settings from raw `kserve-platform:` values, as the CLI would pass them (JSON text per key)."""
+    config = {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+    config.update(extra or {})
+    return StackSettings(config=config, secret_keys=[f"{PROJECT}:{key}" for key in secret_keys])
+
+
+def stack_settings(stack: str) -> StackSettings:
+    return read_stack_settings(PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / f"Pulumi.{stack}.yaml")
+
+
+@pytest.fixture
+def run_stack() -> Callable[[str], ProgramRun]:
+    """Run the program for a committed stack file (mocks are installed per call, never at import)."""
+
+    def run(stack: str) -> ProgramRun:
+        return run_program(stack_settings(stack), stack)
+
+    return run
+
+
+@pytest.fixture
+def run_config() -> Callable[..., ProgramRun]:
+    """Run the program for raw stack values: `run_config({"models": [...]}, stack="test")`."""
+
+    def run(values: dict[str, Any], stack: str = "test", secret_keys: tuple[str, ...] = (), extra=None) -> ProgramRun:
+        return run_program(settings_for(values, secret_keys, extra), stack)
+
+    return run
