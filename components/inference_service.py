@@ -114,6 +114,4 @@ class InferenceService(pulumi.ComponentResource):
         self.name = pulumi.Output.from_input(model.name)
         self.namespace = pulumi.Output.from_input(model.namespace)
         self.inference_path = pulumi.Output.from_input(model.inference_path)
-        self.register_outputs(
-            {"name": self.name, "namespace": self.namespace, "inferencePath": self.inference_path}
-        )
+        self.register_outputs({"name": self.name, "namespace": self.namespace, "inferencePath": self.inference_path})

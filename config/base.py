@@ -70,9 +70,7 @@ def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     return None
 
 
-def issues_from_validation_error(
-    error: ValidationError, root: type[BaseModel], prefix: Loc = ()
-) -> list[ConfigIssue]:
+def issues_from_validation_error(error: ValidationError, root: type[BaseModel], prefix: Loc = ()) -> list[ConfigIssue]:
     """Turn pydantic's errors into `ConfigIssue`s whose messages say what is allowed."""
     issues: list[ConfigIssue] = []
     for item in error.errors(include_url=False):

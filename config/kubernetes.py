@@ -22,11 +22,22 @@ QUALIFIED_NAME = re.compile(
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
 _SUFFIX = {
-    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"),
-    "T": Decimal("1e12"), "P": Decimal("1e15"), "E": Decimal("1e18"),
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
 }
 
 
@@ -91,8 +102,11 @@ class ResourceRequirements(StrictModel):
         problems = []
         for name, request in self.requests.items():
             limit = self.limits.get(name)
-            if name not in STANDARD_RESOURCES and "/" in name and limit is not None and (
-                parse_quantity(request) != parse_quantity(limit)
+            if (
+                name not in STANDARD_RESOURCES
+                and "/" in name
+                and limit is not None
+                and (parse_quantity(request) != parse_quantity(limit))
             ):
                 problems.append(
                     f"requests.{name} ({request}) must equal limits.{name} ({limit}): extended resources "
@@ -139,9 +153,7 @@ class EnvVarSource(StrictModel):
     @model_validator(mode="after")
     def _exactly_one(self) -> EnvVarSource:
         if len(self.model_fields_set) != 1:
-            raise ValueError(
-                "valueFrom takes exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef"
-            )
+            raise ValueError("valueFrom takes exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef")
         return self
 
 

@@ -56,9 +56,7 @@ def _check_image(value: str) -> str:
     name = value.split("@", 1)[0]
     tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
     if "@" not in value and tag is None:
-        raise ValueError(
-            f"{value!r} has no tag: pin the image, e.g. {value}:0.1.0 or {value}@sha256:<digest>"
-        )
+        raise ValueError(f"{value!r} has no tag: pin the image, e.g. {value}:0.1.0 or {value}@sha256:<digest>")
     if tag == "latest":
         raise ValueError(f"{value!r} uses the moving tag 'latest': pin a version tag or a digest")
     return value
@@ -162,11 +160,16 @@ class ModelConfig(StrictModel):
 
     def rule_issues(self) -> Iterator[Issue]:
         """KServe admission rules that span several keys of this entry (paths relative to the entry)."""
-        given = {field.alias or name for name, field in type(self).model_fields.items() if name in self.model_fields_set}
+        given = {
+            field.alias or name for name, field in type(self).model_fields.items() if name in self.model_fields_set
+        }
         if self.format is None and self.image is None:
-            yield (), (
-                "set either 'format' (a built-in MLServer runtime: sklearn, xgboost, lightgbm, mlflow, with "
-                "'storageUri') or 'image' (a custom MLServer image)"
+            yield (
+                (),
+                (
+                    "set either 'format' (a built-in MLServer runtime: sklearn, xgboost, lightgbm, mlflow, with "
+                    "'storageUri') or 'image' (a custom MLServer image)"
+                ),
             )
         elif self.format is not None and self.image is not None:
             yield ("image",), "set either 'format' (built-in runtime) or 'image' (custom MLServer image), not both"
@@ -178,16 +181,20 @@ class ModelConfig(StrictModel):
             for key in sorted(given.intersection(CUSTOM_ONLY)):
                 yield (key,), "applies only to custom images (entries with 'image'), not to 'format'"
             if self.storage_uri is None:
-                yield ("storageUri",), (
-                    "a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"
+                yield (
+                    ("storageUri",),
+                    ("a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"),
                 )
         yield from self._replica_issues()
         host = f"{self.name}-predictor-{self.namespace}"
         if len(host) > DNS1123_LABEL_MAX:
-            yield ("name",), (
-                f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS label, the "
-                f"host KServe builds from name and namespace; shorten name or namespace by "
-                f"{len(host) - DNS1123_LABEL_MAX}"
+            yield (
+                ("name",),
+                (
+                    f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS label, the "
+                    f"host KServe builds from name and namespace; shorten name or namespace by "
+                    f"{len(host) - DNS1123_LABEL_MAX}"
+                ),
             )
 
     def _replica_issues(self) -> Iterator[Issue]:

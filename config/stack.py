@@ -90,16 +90,22 @@ def _stack_rules(
             yield (*where, *loc), message
         key = (model.namespace, model.name)
         if key in seen:
-            yield (*where, "name"), (
-                f"'{model.name}' is already used by models[{seen[key]}] in namespace '{model.namespace}': "
-                "InferenceService names must be unique per namespace"
+            yield (
+                (*where, "name"),
+                (
+                    f"'{model.name}' is already used by models[{seen[key]}] in namespace '{model.namespace}': "
+                    "InferenceService names must be unique per namespace"
+                ),
             )
         else:
             seen[key] = index
         if model.canary_traffic_percent is not None and kserve.deployment_mode != "Knative":
-            yield (*where, "canaryTrafficPercent"), (
-                "canaryTrafficPercent splits traffic between Knative revisions and needs "
-                "kserve.deploymentMode: Knative; in Standard mode remove it"
+            yield (
+                (*where, "canaryTrafficPercent"),
+                (
+                    "canaryTrafficPercent splits traffic between Knative revisions and needs "
+                    "kserve.deploymentMode: Knative; in Standard mode remove it"
+                ),
             )
     runtime_names: dict[tuple[str | None, str], int] = {}
     for index, runtime in runtimes:

@@ -69,7 +69,9 @@ class Rendered:
 
 def helm_release(resource: RegisteredResource) -> dict[str, Any]:
     inputs = _whole_numbers(resource.redacted_inputs)
-    repository = inputs.get("repositoryOpts", {}).get("repo") if isinstance(inputs.get("repositoryOpts"), dict) else None
+    repository = (
+        inputs.get("repositoryOpts", {}).get("repo") if isinstance(inputs.get("repositoryOpts"), dict) else None
+    )
     return {
         "name": inputs.get("name") or resource.name,
         "resource": resource.name,

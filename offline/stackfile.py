@@ -31,7 +31,9 @@ def _load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-        raise ConfigError([ConfigIssue(str(path), f"is not valid YAML{at}: {getattr(error, 'problem', error)}")]) from error
+        raise ConfigError(
+            [ConfigIssue(str(path), f"is not valid YAML{at}: {getattr(error, 'problem', error)}")]
+        ) from error
 
 
 def _strip_secure(value: Any) -> tuple[Any, bool]:

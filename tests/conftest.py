@@ -20,9 +20,13 @@ from offline.stackfile import StackSettings, read_stack_settings  # noqa: E402
 STACKS = ("dev", "staging", "prod", "local")
 
 
-def settings_for(values: dict[str, Any], secret_keys: tuple[str, ...] = (), extra: dict[str, str] | None = None) -> StackSettings:
+def settings_for(
+    values: dict[str, Any], secret_keys: tuple[str, ...] = (), extra: dict[str, str] | None = None
+) -> StackSettings:
     """Stack settings from raw `kserve-platform:` values, as the CLI would pass them (JSON text per key)."""
-    config = {f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+    config = {
+        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
+    }
     config.update(extra or {})
     return StackSettings(config=config, secret_keys=[f"{PROJECT}:{key}" for key in secret_keys])
 
