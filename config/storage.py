@@ -40,7 +40,9 @@ def storage_uri_problem(uri: str, extra_prefixes: Iterable[str] = ()) -> str | N
         )
     form = STORAGE_SCHEMES[scheme]
     if scheme == "file":
-        if not parts.path.startswith("/") or ".." in parts.path.split("/"):
+        # KServe strips `file://` and reads what is left as a path inside the storage initializer's container.
+        path = uri[len("file://") :]
+        if not path.startswith("/") or ".." in path.split("/"):
             return f"{uri!r} must be an absolute path without '..': {form}"
         return None
     if not parts.netloc:

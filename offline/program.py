@@ -63,7 +63,12 @@ def run_program(
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    _sync_await(run_pulumi_func(main))
+    try:
+        _sync_await(run_pulumi_func(main))
+    except Exception as error:
+        # Lets callers prove that a failing program (e.g. invalid config) registered nothing.
+        error.registered_before_failure = list(monitor.recorded)  # type: ignore[attr-defined]
+        raise
     root = runtime_settings.get_root_resource()
     outputs: dict[str, Any] = {}
     if root is not None:
