@@ -10,8 +10,19 @@ from config.source import load_stack_config
 stack = load_stack_config()
 protect = pulumi.ResourceOptions(protect=stack.protect)
 
+mode = stack.kserve.deployment_mode
 namespaces = {
-    name: ModelNamespace(name, ModelNamespaceArgs(name=name), opts=protect) for name in stack.model_namespaces
+    name: ModelNamespace(
+        name,
+        ModelNamespaceArgs(
+            name=name,
+            pod_security=stack.namespaces.pod_security_for(mode),
+            allowed_namespaces=stack.namespaces.allowed_namespaces_for(mode),
+            labels=dict(stack.namespaces.labels),
+        ),
+        opts=protect,
+    )
+    for name in stack.model_namespaces
 }
 
 models = {}
@@ -23,7 +34,7 @@ for model in stack.models:
         InferenceServiceArgs(
             model=model,
             deployment_mode=stack.kserve.deployment_mode,
-            depends_on=[namespace] if namespace else [],
+            depends_on=namespace.ready if namespace else [],
         ),
         opts=protect,
     )

@@ -11,6 +11,7 @@ from config.base import StrictModel, issues_from_validation_error
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import KServeConfig
 from config.models import ModelConfig
+from config.namespaces import NamespacesConfig
 from config.runtimes import RuntimeConfig
 
 PROJECT = "kserve-platform"
@@ -22,6 +23,7 @@ class StackConfig(StrictModel):
     kserve: KServeConfig = Field(default_factory=KServeConfig)
     runtimes: list[RuntimeConfig] = Field(default_factory=list)
     models: list[ModelConfig] = Field(default_factory=list)
+    namespaces: NamespacesConfig = Field(default_factory=NamespacesConfig)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
