@@ -53,7 +53,8 @@ class RegisteredResource:
     retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: list[str]
-    aliases: list[str]
+    # Each alias as the engine receives it: {"urn": ...} or a spec {"name", "type", "parentUrn", ...}.
+    aliases: list[dict[str, Any]]
     custom_timeouts: dict[str, str]
     provider: str | None
 
@@ -64,6 +65,18 @@ class RegisteredResource:
     @property
     def redacted_inputs(self) -> dict[str, Any]:
         return redact_secrets(self.raw_inputs)
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec = alias.spec
+    out = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project}
+    if spec.parentUrn:
+        out["parentUrn"] = spec.parentUrn
+    if spec.noParent:
+        out["noParent"] = True
+    return {key: value for key, value in out.items() if value}
 
 
 class EchoMocks(mocks.Mocks):
@@ -101,7 +114,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=list(request.ignoreChanges),
-                    aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                    aliases=[_alias(alias) for alias in request.aliases],
                     custom_timeouts={
                         key: value
                         for key, value in (
