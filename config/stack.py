@@ -83,6 +83,8 @@ def _stack_rules(
     models: list[tuple[int, ModelConfig]],
     runtimes: list[tuple[int, RuntimeConfig]],
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for loc, message in kserve.install_issues():
+        yield ("kserve", *loc), message
     seen: dict[tuple[str, str], int] = {}
     for index, model in models:
         where = ("models", index)
