@@ -3,6 +3,7 @@
 import pulumi
 
 from components.inference_service import InferenceService, InferenceServiceArgs
+from components.install import KServeInstall, KServeInstallArgs, existing_install_summary
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
 from config.source import load_stack_config
 
@@ -10,8 +11,21 @@ from config.source import load_stack_config
 stack = load_stack_config()
 protect = pulumi.ResourceOptions(protect=stack.protect)
 
+# KServe and its dependencies; everything below waits for `install.ready` (webhook serving, runtimes in place).
+install = (
+    KServeInstall("kserve-install", KServeInstallArgs(stack.kserve, protect=stack.protect))
+    if stack.kserve.install
+    else None
+)
+install_ready: list[pulumi.Resource] = install.ready if install else []
+
 namespaces = {
-    name: ModelNamespace(name, ModelNamespaceArgs(name=name), opts=protect) for name in stack.model_namespaces
+    name: ModelNamespace(
+        name,
+        ModelNamespaceArgs(name=name),
+        opts=pulumi.ResourceOptions(protect=stack.protect, depends_on=install_ready),
+    )
+    for name in stack.model_namespaces
 }
 
 models = {}
@@ -23,12 +37,13 @@ for model in stack.models:
         InferenceServiceArgs(
             model=model,
             deployment_mode=stack.kserve.deployment_mode,
-            depends_on=[namespace] if namespace else [],
+            depends_on=[*([namespace] if namespace else []), *install_ready],
         ),
         opts=protect,
     )
 
 pulumi.export("deploymentMode", stack.kserve.deployment_mode)
+pulumi.export("kserveInstall", install.summary if install else existing_install_summary(stack.kserve))
 pulumi.export(
     "models",
     {

@@ -147,9 +147,9 @@ class IngressConfig(StrictModel):
 
 
 class IstioConfig(StrictModel):
+    # Istio's namespace stays istio-system: Knative's net-istio and KServe's local gateway defaults point there.
     version: PinnedVersion = ISTIO_VERSION
     chart_repository: ChartSource = ISTIO_CHART_REPOSITORY
-    namespace: DnsLabel = "istio-system"
 
 
 class KnativeConfig(StrictModel):
