@@ -26,7 +26,9 @@ CERT_MANAGER_CHART_REPOSITORY = "https://charts.jetstack.io"
 
 GATEWAY_API_VERSION = "v1.5.1"
 # The Gateway API project publishes its CRDs as release assets; `standard-install.yaml` is the standard channel.
-GATEWAY_API_CRDS_URL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/standard-install.yaml"
+GATEWAY_API_CRDS_URL = (
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/standard-install.yaml"
+)
 ENVOY_GATEWAY_VERSION = "v1.8.1"
 ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm"
 ENVOY_GATEWAY_CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm"
@@ -244,46 +246,42 @@ class KServeConfig(StrictModel):
         """Settings that contradict each other (paths relative to `kserve`), each with what to do instead."""
         given = set(_given_keys(self))
         if not self.install:
+            message = (
+                "has no effect with kserve.install: false (the cluster's own KServe install is used as it is); "
+                "remove it, or set install: true to let this stack install KServe"
+            )
             for key in sorted(given.intersection(_INSTALL_ONLY)):
-                yield (key,), (
-                    "has no effect with kserve.install: false (the cluster's own KServe install is used as it "
-                    "is); remove it, or set install: true to let this stack install KServe"
-                )
+                yield (key,), message
             return
         ingress_keys = set(_given_keys(self.ingress))
+        mode = self.ingress.mode
         if self.deployment_mode == "Knative":
+            message = (
+                "applies to deploymentMode: Standard only; in Knative mode traffic enters through the Istio ingress "
+                "gateway that kserve.knative installs (only ingress.domain and ingress.urlScheme apply)"
+            )
             for key in sorted(ingress_keys.intersection(_STANDARD_INGRESS_ONLY)):
-                yield ("ingress", key), (
-                    "applies to deploymentMode: Standard only; in Knative mode traffic enters through the Istio "
-                    "ingress gateway that kserve.knative installs (only ingress.domain and ingress.urlScheme apply)"
-                )
+                yield ("ingress", key), message
         else:
             if "knative" in given:
-                yield ("knative",), (
-                    "applies to deploymentMode: Knative only; remove it, or set kserve.deploymentMode: Knative"
-                )
-            mode = self.ingress.mode
+                message = "applies to deploymentMode: Knative only; remove it, or set kserve.deploymentMode: Knative"
+                yield ("knative",), message
             if mode == "ingressClass" and self.ingress.class_name is None:
-                yield ("ingress", "className"), (
+                message = (
                     "required with ingress.mode: ingressClass: name the IngressClass of the ingress controller the "
                     "cluster runs (kubectl get ingressclass)"
                 )
-            if mode != "ingressClass" and "className" in ingress_keys:
-                yield ("ingress", "className"), (
-                    f"applies to ingress.mode: ingressClass only (mode is {mode}); remove it or change the mode"
-                )
-            if mode != "gatewayApi" and "gatewayApi" in ingress_keys:
-                yield ("ingress", "gatewayApi"), (
-                    f"applies to ingress.mode: gatewayApi only (mode is {mode}); remove it or change the mode"
-                )
+                yield ("ingress", "className"), message
+            for key, wanted in (("className", "ingressClass"), ("gatewayApi", "gatewayApi")):
+                if mode != wanted and key in ingress_keys:
+                    message = f"applies to ingress.mode: {wanted} only (mode is {mode}); remove it or change the mode"
+                    yield ("ingress", key), message
         if not self.cert_manager.install:
+            message = "has no effect with certManager.install: false (the cluster's cert-manager is used); remove it"
             for key in sorted(set(_given_keys(self.cert_manager)) - {"install"}):
-                yield ("certManager", key), (
-                    "has no effect with certManager.install: false (the cluster's cert-manager is used); remove it"
-                )
+                yield ("certManager", key), message
         envoy = self.ingress.gateway_api.envoy_gateway
         if not envoy.install:
+            message = "has no effect with envoyGateway.install: false (another controller serves the class); remove it"
             for key in sorted(set(_given_keys(envoy)) - {"install"}):
-                yield ("ingress", "gatewayApi", "envoyGateway", key), (
-                    "has no effect with envoyGateway.install: false; remove it"
-                )
+                yield ("ingress", "gatewayApi", "envoyGateway", key), message
