@@ -17,7 +17,9 @@ from components.install.safety import (
     InstallPolicy,
     apply_policy,
 )
+from components.install import install_policy
 from config.errors import ConfigError
+from config.kserve import KServeConfig
 from offline import manifests
 from offline.program import ProgramRun
 from offline.recorder import RegisteredResource
@@ -90,12 +92,18 @@ def test_standard_gateway_api_installs_pinned_charts_with_kserve_values(run_conf
     assert runtimes["sklearnserver"] == {"disabled": True} and runtimes["vllmserver"] == {"disabled": True}
 
     crds = one(run, CONFIG_FILE, "gateway-api-crds").inputs
-    assert crds["file"] == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    assert (
+        crds["file"] == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    )
     envoy_crds = found["envoy-gateway-crds"].inputs
     assert envoy_crds["chart"] == "oci://docker.io/envoyproxy/gateway-crds-helm"
     assert envoy_crds["values"]["crds"] == {"gatewayAPI": {"enabled": False}, "envoyGateway": {"enabled": True}}
     envoy = found["envoy-gateway"].inputs
-    assert (envoy["chart"], envoy["version"], envoy["skipCrds"]) == ("oci://docker.io/envoyproxy/gateway-helm", "v1.8.1", True)
+    assert (envoy["chart"], envoy["version"], envoy["skipCrds"]) == (
+        "oci://docker.io/envoyproxy/gateway-helm",
+        "v1.8.1",
+        True,
+    )
     assert envoy["timeout"] == 600  # kserve.timeouts.create: 10m
 
     assert run.outputs["kserveInstall"]["versions"] == {
@@ -171,7 +179,11 @@ def test_install_false_declares_only_models(run_config):
     isvc = one(run, ISVC, "models/iris")
     # (depends_on a component records its children: here the Namespace)
     assert isvc.dependencies == [one(run, "kubernetes:core/v1:Namespace", "models").urn]
-    assert run.outputs["kserveInstall"] == {"installed": False, "deploymentMode": "Standard", "versions": {"kserve": "v0.20.0"}}
+    assert run.outputs["kserveInstall"] == {
+        "installed": False,
+        "deploymentMode": "Standard",
+        "versions": {"kserve": "v0.20.0"},
+    }
 
 
 def test_install_steps_then_runtimes_then_models_in_order(run_config):
@@ -259,10 +271,22 @@ def test_policy_retains_crds_unless_opted_in_and_waits_for_them():
     assert "annotations" not in crd["metadata"]  # the chart's own object is not mutated
 
 
+def test_policy_follows_the_stack_config():
+    default = install_policy(KServeConfig(), protect=False)
+    assert default.retain_crds is True and default.protect is False
+    assert (default.timeouts.create, default.timeouts.update, default.timeouts.delete) == ("10m", "10m", "10m")
+    opted_in = install_policy(
+        KServeConfig.model_validate({"deleteCrdsOnUninstall": True, "timeouts": {"create": "20m"}}), protect=True
+    )
+    assert opted_in.retain_crds is False and opted_in.protect is True and opted_in.timeouts.create == "20m"
+
+
 def test_policy_gates_cert_manager_injected_webhooks_only():
     policy = InstallPolicy(retain_crds=True, protect=True, timeouts=TIMEOUTS)
     webhook_type = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
-    injected = {"metadata": {"name": "kserve", "annotations": {"cert-manager.io/inject-ca-from": "kserve/serving-cert"}}}
+    injected = {
+        "metadata": {"name": "kserve", "annotations": {"cert-manager.io/inject-ca-from": "kserve/serving-cert"}}
+    }
     result = apply_policy(policy, _args(webhook_type, injected))
     assert result.props["metadata"]["annotations"][WAIT_FOR_ANNOTATION] == WEBHOOK_CA_INJECTED
     assert result.opts.protect is True and not result.opts.retain_on_delete
@@ -277,7 +301,9 @@ def test_policy_gates_cert_manager_injected_webhooks_only():
 def test_first_party_objects_validate_against_crd_schemas(run_config):
     for values in ({"kserve": {}}, {"kserve": {"deploymentMode": "Knative"}}):
         rendered = manifests.render(run_config(values))
-        first_party = [o for o in rendered.objects.values() if o["kind"] in ("Gateway", "GatewayClass", "KnativeServing")]
+        first_party = [
+            o for o in rendered.objects.values() if o["kind"] in ("Gateway", "GatewayClass", "KnativeServing")
+        ]
         assert first_party, values
         for obj in first_party:
             assert schema_errors(obj) == [], obj["kind"]

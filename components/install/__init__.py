@@ -71,6 +71,16 @@ def ingress_summary(config: KServeConfig) -> dict[str, Any]:
     return {"mode": "none", "hosts": "cluster-internal only: {name}-predictor.{namespace}.svc.cluster.local"}
 
 
+def install_policy(config: KServeConfig, protect: bool) -> InstallPolicy:
+    """The policy the install's transform applies to every object (see safety.py)."""
+    timeouts = config.timeouts
+    return InstallPolicy(
+        retain_crds=not config.delete_crds_on_uninstall,
+        protect=protect,
+        timeouts=pulumi.CustomTimeouts(create=timeouts.create, update=timeouts.update, delete=timeouts.delete),
+    )
+
+
 @dataclass
 class KServeInstallArgs:
     config: KServeConfig
@@ -82,11 +92,7 @@ class KServeInstall(pulumi.ComponentResource):
     def __init__(self, name: str, args: KServeInstallArgs, opts: pulumi.ResourceOptions | None = None):
         config = args.config
         timeouts = config.timeouts
-        policy = InstallPolicy(
-            retain_crds=not config.delete_crds_on_uninstall,
-            protect=args.protect,
-            timeouts=pulumi.CustomTimeouts(create=timeouts.create, update=timeouts.update, delete=timeouts.delete),
-        )
+        policy = install_policy(config, args.protect)
         # The transform reaches every object below, including those the provider creates inside charts.
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(protect=args.protect, transforms=[install_transform(policy)])
