@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, count in sorted(counts.items()):
         print(f"  {kind}: {count}")
     print(f"  Helm charts: {len(rendered.helm_releases)} (see {manifests.HELM_RELEASES_FILE})")
+    print(f"  Remote manifests: {len(rendered.manifest_files)} (see {manifests.HELM_RELEASES_FILE})")
     return 0
 
 

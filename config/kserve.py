@@ -1,41 +1,294 @@
-"""`kserve`: how KServe is installed in the stack's cluster, and the versions it runs.
+"""`kserve`: how KServe (and what it needs) is installed in the stack's cluster, and the versions it runs.
 
-Every version and image the program deploys has its one home here as a default, overridable per stack.
+Every version, chart and image the program deploys has its one home here as a default, overridable per stack.
+Defaults follow what KServe v0.20.0's own installers pin (`hack/setup`, `kserve-deps.env`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from config.base import StrictModel
 from config.kubernetes import DnsLabel
 
 KSERVE_VERSION = "v0.20.0"
-# KServe's kserve-mlserver runtime ships `mlserver:replace`, mapped to this image by its kustomization.
+KSERVE_CHART_REPOSITORY = "oci://ghcr.io/kserve/charts"
+# KServe's kserve-mlserver runtime ships `mlserver:replace`, mapped to this image by its kustomization; the Helm
+# chart's own default is older (1.5.0), so the program always sets it.
 MLSERVER_IMAGE = "docker.io/seldonio/mlserver:1.7.1"
+
+CERT_MANAGER_VERSION = "v1.17.0"
+CERT_MANAGER_CHART_REPOSITORY = "https://charts.jetstack.io"
+
+GATEWAY_API_VERSION = "v1.5.1"
+# The Gateway API project publishes its CRDs as release assets; `standard-install.yaml` is the standard channel.
+GATEWAY_API_CRDS_URL = (
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/standard-install.yaml"
+)
+ENVOY_GATEWAY_VERSION = "v1.8.1"
+ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm"
+ENVOY_GATEWAY_CRDS_CHART = "oci://docker.io/envoyproxy/gateway-crds-helm"
+ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
+
+ISTIO_VERSION = "1.27.1"
+ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+KNATIVE_OPERATOR_VERSION = "v1.21.1"
+KNATIVE_SERVING_VERSION = "1.21.1"
+# The Knative operator chart is a release asset, as KServe's installer fetches it.
+KNATIVE_OPERATOR_CHART_URL = (
+    "https://github.com/knative/operator/releases/download/knative-{version}/knative-operator-{version}.tgz"
+)
+
+# Built-in ClusterServingRuntimes of the kserve-runtime-configs chart (keys under kserve.servingruntime).
+BUILTIN_RUNTIMES = (
+    "tensorflow", "mlserver", "sklearnserver", "xgbserver", "huggingfaceserver", "huggingfaceserver_multinode",
+    "tritonserver", "pmmlserver", "predictiveserver", "paddleserver", "lgbserver", "autogluonserver", "torchserve",
+    "vllmserver",
+)  # fmt: skip
 
 # KServe renamed its modes in v0.15; the old names are still accepted by KServe and by this config.
 _LEGACY_MODE_NAMES = {"RawDeployment": "Standard", "Serverless": "Knative"}
+# A pinned version: no ranges, wildcards or moving names, so `pulumi up` installs what review saw.
+_PINNED = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+# Go durations as Pulumi's customTimeouts take them: 30s, 10m, 1h30m.
+_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+
+Issue = tuple[tuple[str | int, ...], str]
 
 
 def _modern_mode_name(value: object) -> object:
     return _LEGACY_MODE_NAMES.get(value, value) if isinstance(value, str) else value
 
 
+def _check_pinned(value: str) -> str:
+    if not _PINNED.match(value):
+        raise ValueError(
+            f"{value!r} is not a pinned version: give an exact release such as 'v1.17.0' or '1.27.1' "
+            "(no ranges, wildcards or 'latest')"
+        )
+    return value
+
+
+def _check_duration(value: str) -> str:
+    if not value or not _DURATION.match(value):
+        raise ValueError(f"{value!r} is not a duration: use forms such as '90s', '10m', '1h30m'")
+    return value
+
+
+def _check_chart_source(value: str) -> str:
+    if not value.startswith(("oci://", "https://")):
+        raise ValueError(f"{value!r} must be an oci:// or https:// chart location")
+    return value
+
+
 DeploymentMode = Annotated[Literal["Standard", "Knative"], BeforeValidator(_modern_mode_name)]
+PinnedVersion = Annotated[str, AfterValidator(_check_pinned)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+ChartSource = Annotated[str, AfterValidator(_check_chart_source)]
+
+
+def _given_keys(model: StrictModel) -> list[str]:
+    """The keys a user wrote in the stack file for this block (in their spelling)."""
+    fields = type(model).model_fields
+    return sorted(fields[name].alias or name for name in model.model_fields_set)
+
+
+class CertManagerConfig(StrictModel):
+    """cert-manager issues the KServe webhook's serving certificate; KServe needs it before anything else."""
+
+    # false: the cluster already runs cert-manager (>= 1.15); the program then neither installs nor removes it.
+    install: bool = True
+    version: PinnedVersion = CERT_MANAGER_VERSION
+    chart_repository: ChartSource = CERT_MANAGER_CHART_REPOSITORY
+    namespace: DnsLabel = "cert-manager"
+
+
+class EnvoyGatewayConfig(StrictModel):
+    """Envoy Gateway: the Gateway API implementation KServe's installer pins for Standard mode."""
+
+    # false: another Gateway API controller serves the GatewayClass named in gatewayApi.gatewayClassName.
+    install: bool = True
+    version: PinnedVersion = ENVOY_GATEWAY_VERSION
+    chart: ChartSource = ENVOY_GATEWAY_CHART
+    crds_chart: ChartSource = ENVOY_GATEWAY_CRDS_CHART
+    namespace: DnsLabel = "envoy-gateway-system"
+
+
+class GatewayApiConfig(StrictModel):
+    """External access in Standard mode through Gateway API: CRDs, a controller, a GatewayClass and a Gateway."""
+
+    # false: the cluster (e.g. a managed offering) already has the Gateway API CRDs.
+    install_crds: bool = True
+    crds_version: PinnedVersion = GATEWAY_API_VERSION
+    envoy_gateway: EnvoyGatewayConfig = Field(default_factory=EnvoyGatewayConfig)
+    gateway_class_name: DnsLabel = "envoy"
+    controller_name: str = ENVOY_GATEWAY_CONTROLLER
+    # The Gateway lives in the KServe namespace, where KServe's default `kserveIngressGateway` looks for it.
+    gateway_name: DnsLabel = "kserve-ingress-gateway"
+
+    @property
+    def crds_url(self) -> str:
+        return GATEWAY_API_CRDS_URL.format(version=self.crds_version)
+
+
+class IngressConfig(StrictModel):
+    """How clients outside the cluster reach the models."""
+
+    # Standard mode only: gatewayApi (recommended), an existing ingressClass, or none (cluster-internal URLs only).
+    mode: Literal["gatewayApi", "ingressClass", "none"] = "gatewayApi"
+    gateway_api: GatewayApiConfig = Field(default_factory=GatewayApiConfig)
+    # mode ingressClass: the IngressClass of a controller the cluster already runs (e.g. nginx).
+    class_name: DnsLabel | None = None
+    # Both modes: the domain KServe builds model hosts from ({name}-{namespace}.{domain}).
+    domain: str = "example.com"
+    url_scheme: Literal["http", "https"] = "http"
+
+
+# Fixed namespaces of Knative mode: Knative's net-istio and KServe's local gateway defaults point at istio-system,
+# and KServe's defaults (localGateway knative-serving/knative-local-gateway, ingressGateway
+# knative-serving/knative-ingress-gateway) name knative-serving.
+ISTIO_NAMESPACE = "istio-system"
+KNATIVE_SERVING_NAMESPACE = "knative-serving"
+
+
+class IstioConfig(StrictModel):
+    # Istio's namespace stays istio-system: Knative's net-istio and KServe's local gateway defaults point there.
+    version: PinnedVersion = ISTIO_VERSION
+    chart_repository: ChartSource = ISTIO_CHART_REPOSITORY
+
+
+class KnativeConfig(StrictModel):
+    """Knative mode's networking layer (Istio) and Knative Serving, installed through the Knative Operator."""
+
+    operator_version: PinnedVersion = KNATIVE_OPERATOR_VERSION
+    serving_version: PinnedVersion = KNATIVE_SERVING_VERSION
+    operator_namespace: DnsLabel = "knative-operator"
+    istio: IstioConfig = Field(default_factory=IstioConfig)
+
+    @property
+    def operator_chart(self) -> str:
+        return KNATIVE_OPERATOR_CHART_URL.format(version=self.operator_version)
+
+
+class TimeoutsConfig(StrictModel):
+    """Upper bounds on Pulumi's readiness waits for install objects (Deployments Available, webhooks served...)."""
+
+    create: Duration = "10m"
+    update: Duration = "10m"
+    delete: Duration = "10m"
+
+
+def _check_runtimes(value: list[str]) -> list[str]:
+    unknown = [name for name in value if name not in BUILTIN_RUNTIMES]
+    if unknown:
+        raise ValueError(f"unknown built-in runtime(s) {', '.join(unknown)}; known: {', '.join(BUILTIN_RUNTIMES)}")
+    if "mlserver" not in value:
+        raise ValueError("must include 'mlserver': the stack's built-in models are served by kserve-mlserver")
+    return list(dict.fromkeys(value))
+
+
+# Keys that configure the install; with `install: false` they would silently do nothing.
+_INSTALL_ONLY = (
+    "chartRepository", "namespace", "builtinRuntimes", "certManager", "ingress", "knative", "timeouts",
+    "deleteCrdsOnUninstall",
+)  # fmt: skip
+# Ingress keys that only Standard mode reads (Knative routes through the Istio ingress gateway).
+_STANDARD_INGRESS_ONLY = ("mode", "gatewayApi", "className")
 
 
 class KServeConfig(StrictModel):
     """Install settings for KServe and the defaults every InferenceService of the stack inherits."""
 
+    # false: the cluster already runs KServe; the program declares only runtimes and models.
     install: bool = True
-    version: str = KSERVE_VERSION
+    version: PinnedVersion = KSERVE_VERSION
+    chart_repository: ChartSource = KSERVE_CHART_REPOSITORY
+    # Standard here (plain Deployments, no Knative/Istio); note the KServe chart's own default is Knative.
     deployment_mode: DeploymentMode = "Standard"
     mlserver_image: str = MLSERVER_IMAGE
+    namespace: DnsLabel = "kserve"
+    builtin_runtimes: Annotated[list[str], AfterValidator(_check_runtimes)] = Field(
+        default_factory=lambda: ["mlserver"]
+    )
+    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
+    ingress: IngressConfig = Field(default_factory=IngressConfig)
+    knative: KnativeConfig = Field(default_factory=KnativeConfig)
+    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
+    # Deleting the InferenceService CRD deletes every model in the cluster; CRDs are kept unless this is true.
+    delete_crds_on_uninstall: bool = False
     # Namespaces that already exist in the cluster (owned by another team or tool): models may use them,
     # but the program neither creates nor deletes them.
     existing_namespaces: list[DnsLabel] = Field(default_factory=list)
     # URI prefixes a ClusterStorageContainer in the cluster serves, accepted in models[].storageUri.
     extra_storage_uri_prefixes: list[str] = Field(default_factory=list)
+
+    @field_validator("mlserver_image")
+    @classmethod
+    def _mlserver_image_with_tag(cls, value: str) -> str:
+        # The runtime chart composes `image:tag`, so a digest cannot be passed through it.
+        repository, _, tag = value.rpartition(":")
+        if "@" in value or not repository or "/" in tag or not tag:
+            raise ValueError(f"{value!r} must be '<repository>:<tag>', e.g. {MLSERVER_IMAGE}")
+        if tag == "latest":
+            raise ValueError(f"{value!r} uses the moving tag 'latest': pin a version tag, e.g. {MLSERVER_IMAGE}")
+        return value
+
+    @property
+    def mlserver_repository(self) -> str:
+        return self.mlserver_image.rpartition(":")[0]
+
+    @property
+    def mlserver_tag(self) -> str:
+        return self.mlserver_image.rpartition(":")[2]
+
+    @property
+    def uses_gateway_api(self) -> bool:
+        return self.install and self.deployment_mode == "Standard" and self.ingress.mode == "gatewayApi"
+
+    def install_issues(self) -> Iterator[Issue]:
+        """Settings that contradict each other (paths relative to `kserve`), each with what to do instead."""
+        given = set(_given_keys(self))
+        if not self.install:
+            message = (
+                "has no effect with kserve.install: false (the cluster's own KServe install is used as it is); "
+                "remove it, or set install: true to let this stack install KServe"
+            )
+            for key in sorted(given.intersection(_INSTALL_ONLY)):
+                yield (key,), message
+            return
+        ingress_keys = set(_given_keys(self.ingress))
+        mode = self.ingress.mode
+        if self.deployment_mode == "Knative":
+            message = (
+                "applies to deploymentMode: Standard only; in Knative mode traffic enters through the Istio ingress "
+                "gateway that kserve.knative installs (only ingress.domain and ingress.urlScheme apply)"
+            )
+            for key in sorted(ingress_keys.intersection(_STANDARD_INGRESS_ONLY)):
+                yield ("ingress", key), message
+        else:
+            if "knative" in given:
+                message = "applies to deploymentMode: Knative only; remove it, or set kserve.deploymentMode: Knative"
+                yield ("knative",), message
+            if mode == "ingressClass" and self.ingress.class_name is None:
+                message = (
+                    "required with ingress.mode: ingressClass: name the IngressClass of the ingress controller the "
+                    "cluster runs (kubectl get ingressclass)"
+                )
+                yield ("ingress", "className"), message
+            for key, wanted in (("className", "ingressClass"), ("gatewayApi", "gatewayApi")):
+                if mode != wanted and key in ingress_keys:
+                    message = f"applies to ingress.mode: {wanted} only (mode is {mode}); remove it or change the mode"
+                    yield ("ingress", key), message
+        if not self.cert_manager.install:
+            message = "has no effect with certManager.install: false (the cluster's cert-manager is used); remove it"
+            for key in sorted(set(_given_keys(self.cert_manager)) - {"install"}):
+                yield ("certManager", key), message
+        envoy = self.ingress.gateway_api.envoy_gateway
+        if not envoy.install:
+            message = "has no effect with envoyGateway.install: false (another controller serves the class); remove it"
+            for key in sorted(set(_given_keys(envoy)) - {"install"}):
+                yield ("ingress", "gatewayApi", "envoyGateway", key), message

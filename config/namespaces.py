@@ -32,18 +32,3 @@ class NamespacesConfig(StrictModel):
         if self.pod_security is not None:
             return self.pod_security
         return "restricted" if deployment_mode == "Standard" else "baseline"
-
-    def allowed_namespaces_for(self, deployment_mode: str) -> list[str] | None:
-        """Namespaces admitted by the NetworkPolicy, or None when the policy is switched off."""
-        if not self.network_policy.enabled:
-            return None
-        return sorted({*PREDICTOR_CLIENTS_BY_MODE[deployment_mode], *self.network_policy.allow_from_namespaces})
-
-
-# Namespaces whose pods call the predictors, per deployment mode: the KServe controller, and the data path in
-# front of the models (Envoy Gateway's proxies for Gateway API in Standard mode; Knative's activator and the Istio
-# ingress gateway in Knative mode).
-PREDICTOR_CLIENTS_BY_MODE: dict[str, tuple[str, ...]] = {
-    "Standard": ("kserve", "envoy-gateway-system"),
-    "Knative": ("kserve", "knative-serving", "istio-system"),
-}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from config.base import StrictModel, issues_from_validation_error
 from config.errors import ConfigError, ConfigIssue, format_path
-from config.kserve import KServeConfig
+from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
 from config.models import ModelConfig
 from config.namespaces import NamespacesConfig
 from config.runtimes import RuntimeConfig
@@ -27,6 +27,24 @@ class StackConfig(StrictModel):
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
+
+    @property
+    def predictor_client_namespaces(self) -> list[str] | None:
+        """Namespaces the model namespaces' NetworkPolicy admits, or None when the policy is switched off.
+
+        The KServe controller, and the data path in front of the models: Envoy Gateway's proxies (which run in its
+        own namespace) for Gateway API in Standard mode; Knative's activator and the Istio ingress gateway in Knative
+        mode. An existing ingress controller's namespace is the user's to add (`namespaces.networkPolicy`).
+        """
+        policy = self.namespaces.network_policy
+        if not policy.enabled:
+            return None
+        clients = {self.kserve.namespace, *policy.allow_from_namespaces}
+        if self.kserve.deployment_mode == "Knative":
+            clients |= {KNATIVE_SERVING_NAMESPACE, ISTIO_NAMESPACE}
+        elif self.kserve.ingress.mode == "gatewayApi":
+            clients.add(self.kserve.ingress.gateway_api.envoy_gateway.namespace)
+        return sorted(clients)
 
     @property
     def model_namespaces(self) -> list[str]:
@@ -85,6 +103,8 @@ def _stack_rules(
     models: list[tuple[int, ModelConfig]],
     runtimes: list[tuple[int, RuntimeConfig]],
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for loc, message in kserve.install_issues():
+        yield ("kserve", *loc), message
     seen: dict[tuple[str, str], int] = {}
     for index, model in models:
         where = ("models", index)

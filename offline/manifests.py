@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
 HELM_RELEASES_FILE = "helm-releases.yaml"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
+# Remote manifests the provider fetches and applies (listed with their URL, which carries the version).
+MANIFEST_FILE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml:ConfigFile")
 
 
 def _whole_numbers(value: Any) -> Any:
@@ -62,6 +64,7 @@ def render_path(obj: dict[str, Any]) -> str:
 class Rendered:
     objects: dict[str, dict[str, Any]]  # relative path -> object
     helm_releases: list[dict[str, Any]]
+    manifest_files: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> Counter:
         return Counter(obj["kind"] for obj in self.objects.values())
@@ -84,6 +87,11 @@ def helm_release(resource: RegisteredResource) -> dict[str, Any]:
     }
 
 
+def manifest_file(resource: RegisteredResource) -> dict[str, Any]:
+    inputs = resource.redacted_inputs
+    return {"resource": resource.name, "type": resource.type, "file": inputs.get("file")}
+
+
 def render(run: ProgramRun) -> Rendered:
     objects: dict[str, dict[str, Any]] = {}
     for resource in run.resources:
@@ -96,7 +104,10 @@ def render(run: ProgramRun) -> Rendered:
     releases = sorted(
         (helm_release(r) for r in run.resources if r.type in HELM_TYPES), key=lambda release: release["resource"]
     )
-    return Rendered(objects=dict(sorted(objects.items())), helm_releases=releases)
+    files = sorted(
+        (manifest_file(r) for r in run.resources if r.type in MANIFEST_FILE_TYPES), key=lambda item: item["resource"]
+    )
+    return Rendered(objects=dict(sorted(objects.items())), helm_releases=releases, manifest_files=files)
 
 
 def write(rendered: Rendered, out: Path) -> None:
@@ -107,5 +118,6 @@ def write(rendered: Rendered, out: Path) -> None:
     for path, obj in rendered.objects.items():
         (out / path).write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
     (out / HELM_RELEASES_FILE).write_text(
-        yaml.safe_dump({"releases": rendered.helm_releases}, sort_keys=False), encoding="utf-8"
+        yaml.safe_dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}, sort_keys=False),
+        encoding="utf-8",
     )

@@ -57,6 +57,9 @@ class RegisteredResource:
     aliases: list[dict[str, Any]]
     custom_timeouts: dict[str, str]
     provider: str | None
+    # How many `transforms` callbacks the registration carries (the engine runs them on this resource and
+    # every descendant; mocks never call them, so tests call the transform functions directly).
+    transforms: int = 0
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -125,6 +128,7 @@ class RecordingMonitor(mocks.MockMonitor):
                         if value
                     },
                     provider=request.provider or None,
+                    transforms=len(request.transforms),
                 )
             )
         return response

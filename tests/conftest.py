@@ -53,3 +53,12 @@ def run_config() -> Callable[..., ProgramRun]:
         return run_program(settings_for(values, secret_keys, extra), stack)
 
     return run
+
+
+MODEL_NAMESPACE_COMPONENT = "kserve-platform:models:ModelNamespace"
+
+
+def model_namespace_resources(run: ProgramRun, type_token: str) -> list:
+    """Resources of `type_token` owned by a model namespace (the install creates namespaces of its own)."""
+    components = {r.urn for r in run.resources if r.type == MODEL_NAMESPACE_COMPONENT}
+    return [r for r in run.by_type(type_token) if r.parent in components]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from offline.manifests import kubernetes_object
+from tests.conftest import model_namespace_resources
 
 NETPOL_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
@@ -20,7 +21,7 @@ def allowed(policy: dict) -> set[str]:
 
 def test_standard_mode_enforces_restricted_and_admits_gateway_and_controller(run_config) -> None:
     run = run_config({"models": [MODEL]})
-    (namespace,) = [kubernetes_object(r) for r in run.by_type(NAMESPACE_TYPE)]
+    (namespace,) = [kubernetes_object(r) for r in model_namespace_resources(run, NAMESPACE_TYPE)]
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/enforce-version"] != "latest"
@@ -33,7 +34,7 @@ def test_standard_mode_enforces_restricted_and_admits_gateway_and_controller(run
 
 def test_knative_mode_admits_knative_and_istio_and_enforces_baseline(run_config) -> None:
     run = run_config({"kserve": {"deploymentMode": "Knative"}, "models": [MODEL]})
-    (namespace,) = [kubernetes_object(r) for r in run.by_type(NAMESPACE_TYPE)]
+    (namespace,) = [kubernetes_object(r) for r in model_namespace_resources(run, NAMESPACE_TYPE)]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
     (policy,) = [kubernetes_object(r) for r in run.by_type(NETPOL_TYPE)]
@@ -45,7 +46,7 @@ def test_extra_allowed_namespaces_and_switch_off(run_config) -> None:
     (policy,) = [kubernetes_object(r) for r in run.by_type(NETPOL_TYPE)]
     assert "monitoring" in allowed(policy)
     off = run_config({"namespaces": {"networkPolicy": {"enabled": False}}, "models": [MODEL]})
-    assert off.by_type(NETPOL_TYPE) == []
+    assert model_namespace_resources(off, NETPOL_TYPE) == []
 
 
 def test_models_wait_for_the_network_policy(run_config) -> None:
@@ -57,4 +58,4 @@ def test_models_wait_for_the_network_policy(run_config) -> None:
 
 def test_existing_namespaces_get_no_policy(run_config) -> None:
     run = run_config({"kserve": {"existingNamespaces": ["team-a"]}, "models": [MODEL]})
-    assert run.by_type(NETPOL_TYPE) == [] and run.by_type(NAMESPACE_TYPE) == []
+    assert run.by_type(NETPOL_TYPE) == [] and model_namespace_resources(run, NAMESPACE_TYPE) == []

@@ -8,7 +8,7 @@ from components.inference_service import inference_service_manifest
 from config import ConfigError, parse_stack_config
 from offline.manifests import kubernetes_object
 from offline.program import ProgramRun
-from tests.conftest import STACKS
+from tests.conftest import STACKS, model_namespace_resources
 from tests.schemas import has_schema, require_shared, schema_errors
 
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -112,13 +112,13 @@ def test_components_own_their_children(run_stack) -> None:
     by_urn = run.by_urn()
     for resource in run.by_type(ISVC_TYPE):
         assert by_urn[resource.parent].type == "kserve-platform:models:InferenceService"
-    for resource in run.by_type(NAMESPACE_TYPE):
-        assert by_urn[resource.parent].type == "kserve-platform:models:ModelNamespace"
+    for resource in model_namespace_resources(run, NAMESPACE_TYPE):
+        assert by_urn[resource.parent].type in ("kserve-platform:models:ModelNamespace", "kserve-platform:install:KServeInstall")
 
 
 def test_namespaces_are_created_before_the_models_in_them(run_stack) -> None:
     run = run_stack("dev")
-    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in run.by_type(NAMESPACE_TYPE)}
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in model_namespace_resources(run, NAMESPACE_TYPE)}
     assert set(namespaces) == {"models-dev"}
     for resource in run.by_type(ISVC_TYPE):
         assert namespaces[resource.inputs["metadata"]["namespace"]] in resource.dependencies
@@ -134,7 +134,7 @@ def test_existing_namespaces_are_used_not_created(run_config) -> None:
             ],
         }
     )
-    assert [r.inputs["metadata"]["name"] for r in run.by_type(NAMESPACE_TYPE)] == ["team-b"]
+    assert [r.inputs["metadata"]["name"] for r in model_namespace_resources(run, NAMESPACE_TYPE)] == ["team-b"]
     assert {r.inputs["metadata"]["namespace"] for r in run.by_type(ISVC_TYPE)} == {"shared-ml", "team-b"}
 
 
@@ -165,7 +165,7 @@ def test_environments_differ_like_real_ones(run_stack) -> None:
 
     assert min(replicas("prod")) >= 2 and min(replicas("staging")) >= 2
     namespaces = {
-        stack: {r.inputs["metadata"]["name"] for r in run_stack(stack).by_type(NAMESPACE_TYPE)} for stack in STACKS
+        stack: {r.inputs["metadata"]["name"] for r in model_namespace_resources(run_stack(stack), NAMESPACE_TYPE)} for stack in STACKS
     }
     assert len({frozenset(ns) for ns in namespaces.values()}) == len(STACKS), "each stack has its own namespaces"
     for isvc in isvcs(run_stack("prod")).values():

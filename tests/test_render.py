@@ -43,7 +43,7 @@ def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
         (out / "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml").read_text()
     )
     assert isvc["spec"]["predictor"]["model"]["storageUri"] == "gs://seldon-models/sklearn/iris"
-    assert "InferenceService: 3" in result.stdout and "Namespace: 1" in result.stdout
+    assert "InferenceService: 3" in result.stdout and "NetworkPolicy: 1" in result.stdout
 
 
 def test_render_is_deterministic(tmp_path: Path) -> None:

@@ -1,0 +1,126 @@
+"""KServe itself from its official charts: CRDs, then controller and webhooks, then the built-in runtimes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.install.common import chart
+from components.install.knative import ISTIO_NAMESPACE, SERVING_NAMESPACE
+from config.kserve import BUILTIN_RUNTIMES, KServeConfig
+
+CRD_CHART = "kserve-crd"
+RESOURCES_CHART = "kserve-resources"
+RUNTIMES_CHART = "kserve-runtime-configs"
+
+
+def chart_ref(config: KServeConfig, name: str) -> str:
+    return f"{config.chart_repository}/{name}"
+
+
+def gateway_values(config: KServeConfig) -> dict[str, Any]:
+    """`kserve.controller.gateway` of the kserve-resources chart: how KServe exposes each InferenceService."""
+    ingress = config.ingress
+    gateway: dict[str, Any] = {"domain": ingress.domain, "urlScheme": ingress.url_scheme}
+    if config.deployment_mode == "Knative":
+        gateway["ingressGateway"] = {
+            "enableGatewayApi": False,
+            "gateway": f"{SERVING_NAMESPACE}/knative-ingress-gateway",
+            "className": "istio",
+        }
+        gateway["localGateway"] = {
+            "gateway": f"{SERVING_NAMESPACE}/knative-local-gateway",
+            "gatewayService": f"knative-local-gateway.{ISTIO_NAMESPACE}.svc.cluster.local",
+        }
+        return gateway
+    gateway["disableIngressCreation"] = ingress.mode == "none"
+    if ingress.mode == "gatewayApi":
+        gateway["ingressGateway"] = {
+            "enableGatewayApi": True,
+            "kserveGateway": f"{config.namespace}/{ingress.gateway_api.gateway_name}",
+            # The program creates the Gateway itself (GatewayApi component) so it is visible and validated.
+            "createGateway": False,
+        }
+    elif ingress.mode == "ingressClass":
+        gateway["ingressGateway"] = {"enableGatewayApi": False, "className": ingress.class_name}
+    else:
+        gateway["ingressGateway"] = {"enableGatewayApi": False}
+    return gateway
+
+
+def resources_values(config: KServeConfig) -> dict[str, Any]:
+    return {
+        "kserve": {
+            "version": config.version,
+            "controller": {
+                # Set explicitly: the chart's own default is Knative.
+                "deploymentMode": config.deployment_mode,
+                "gateway": gateway_values(config),
+            },
+        }
+    }
+
+
+def runtimes_values(config: KServeConfig) -> dict[str, Any]:
+    """The built-in ClusterServingRuntimes: the chart installs none unless `servingruntime.enabled`; MLServer gets
+    the pinned image whatever the chart defaults to, and runtimes not asked for are disabled."""
+    runtimes: dict[str, Any] = {"enabled": True}
+    for runtime in BUILTIN_RUNTIMES:
+        if runtime not in config.builtin_runtimes:
+            runtimes[runtime] = {"disabled": True}
+    runtimes["mlserver"] = {"disabled": False, "image": config.mlserver_repository, "tag": config.mlserver_tag}
+    return {"kserve": {"version": config.version, "servingruntime": runtimes}}
+
+
+@dataclass
+class KServeArgs:
+    config: KServeConfig
+    namespace: pulumi.Resource
+    # Steps whose readiness the controller needs: cert-manager (its Issuer and Certificate), the networking layer.
+    prerequisites: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+class KServe(pulumi.ComponentResource):
+    """KServe's three charts in order; `ready` is what runtimes and models must wait for."""
+
+    def __init__(self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("kserve-platform:install:KServe", name, None, opts)
+        config = args.config
+        # CRDs need nothing else (no conversion webhooks), so they install alongside cert-manager.
+        self.crds = chart(
+            "kserve-crd",
+            parent=self,
+            chart=chart_ref(config, CRD_CHART),
+            version=config.version,
+            namespace=config.namespace,
+            depends_on=[args.namespace],
+        )
+        # Controller, webhooks, the webhook's cert-manager Issuer + Certificate, inferenceservice-config.
+        # Ready = CRDs Established (above), controller Deployment Available, webhook Service with endpoints and
+        # webhook configurations with their CA bundle injected.
+        self.resources = chart(
+            "kserve-resources",
+            parent=self,
+            chart=chart_ref(config, RESOURCES_CHART),
+            version=config.version,
+            namespace=config.namespace,
+            values=resources_values(config),
+            release_name="kserve",
+            depends_on=[args.namespace, self.crds, *args.prerequisites],
+        )
+        # ClusterServingRuntimes go through KServe's validating webhook, which fails closed: after the controller.
+        self.runtimes = chart(
+            "kserve-runtime-configs",
+            parent=self,
+            chart=chart_ref(config, RUNTIMES_CHART),
+            version=config.version,
+            namespace=config.namespace,
+            values=runtimes_values(config),
+            depends_on=[self.resources],
+        )
+        self.ready: list[pulumi.Resource] = [self.resources, self.runtimes]
+        self.version = pulumi.Output.from_input(config.version)
+        self.register_outputs({"version": self.version})
