@@ -113,7 +113,10 @@ def test_components_own_their_children(run_stack) -> None:
     for resource in run.by_type(ISVC_TYPE):
         assert by_urn[resource.parent].type == "kserve-platform:models:InferenceService"
     for resource in model_namespace_resources(run, NAMESPACE_TYPE):
-        assert by_urn[resource.parent].type in ("kserve-platform:models:ModelNamespace", "kserve-platform:install:KServeInstall")
+        assert by_urn[resource.parent].type in (
+            "kserve-platform:models:ModelNamespace",
+            "kserve-platform:install:KServeInstall",
+        )
 
 
 def test_namespaces_are_created_before_the_models_in_them(run_stack) -> None:
@@ -165,7 +168,8 @@ def test_environments_differ_like_real_ones(run_stack) -> None:
 
     assert min(replicas("prod")) >= 2 and min(replicas("staging")) >= 2
     namespaces = {
-        stack: {r.inputs["metadata"]["name"] for r in model_namespace_resources(run_stack(stack), NAMESPACE_TYPE)} for stack in STACKS
+        stack: {r.inputs["metadata"]["name"] for r in model_namespace_resources(run_stack(stack), NAMESPACE_TYPE)}
+        for stack in STACKS
     }
     assert len({frozenset(ns) for ns in namespaces.values()}) == len(STACKS), "each stack has its own namespaces"
     for isvc in isvcs(run_stack("prod")).values():
