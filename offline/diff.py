@@ -22,6 +22,8 @@ from offline.manifests import CRD_DIR, HELM_RELEASES_FILE, MANIFEST_DIR
 from offline.recorder import SECRET
 
 COMMENT_MARKER = "<!-- kserve-platform-diff:{stack} -->"
+# Second line of a comment whose diff is empty: CI then updates an earlier comment but does not post a new one.
+NO_CHANGE_MARKER = "<!-- kserve-platform-diff-no-change -->"
 # What a value longer than this is cut to in a report line (the full object is in the render).
 MAX_VALUE_CHARS = 80
 # Changed fields listed per object before the rest are summarised as a count.
@@ -351,7 +353,10 @@ def _md_table(changes: list[FieldChange]) -> list[str]:
 
 def to_markdown(result: RenderDiff, stack: str, base_label: str = "base", head_label: str = "head") -> str:
     """A PR comment: a marker (so CI updates this stack's comment in place), a summary, then the changes."""
-    out = [COMMENT_MARKER.format(stack=stack), f"### Manifest diff for stack `{stack}`", ""]
+    out = [COMMENT_MARKER.format(stack=stack)]
+    if result.empty:
+        out.append(NO_CHANGE_MARKER)
+    out += [f"### Manifest diff for stack `{stack}`", ""]
     out.append(f"Offline render of {_md_code(base_label)} -> {_md_code(head_label)}: {summary_line(result)}.")
     if result.base_missing:
         out += [

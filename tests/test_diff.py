@@ -15,6 +15,7 @@ from offline.diff import (
     ABSENT,
     COMMENT_MARKER,
     MAX_MARKDOWN_CHARS,
+    NO_CHANGE_MARKER,
     FieldChange,
     ObjectKey,
     RenderDirError,
@@ -92,6 +93,7 @@ def test_identical_renders_have_no_changes(tmp_path):
     assert result.empty
     assert result.unchanged == 2
     assert "no changes" in to_text(result)
+    assert to_markdown(result, "dev").split("\n")[:2] == [COMMENT_MARKER.format(stack="dev"), NO_CHANGE_MARKER]
 
 
 def test_changed_fields_are_dotted_paths_matched_by_name(tmp_path):
@@ -186,7 +188,7 @@ def test_markdown_has_the_stack_marker_and_tables(tmp_path):
         write_render(tmp_path / "b", [ISVC]), write_render(tmp_path / "h", [new, NAMESPACE], [RELEASE])
     )
     markdown = to_markdown(result, "prod", "abc1234", "def5678")
-    assert markdown.startswith(COMMENT_MARKER.format(stack="prod") + "\n")
+    assert markdown.startswith(COMMENT_MARKER.format(stack="prod") + "\n###")
     assert "<!-- kserve-platform-diff:prod -->" in markdown
     assert "objects: 1 added, 1 changed, 0 removed, 0 unchanged; Helm charts: 1 added, 0 changed, 0 removed" in markdown
     assert "| `spec.predictor.minReplicas` | `1` | `3` |" in markdown

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.diff import COMMENT_MARKER
+from offline.diff import COMMENT_MARKER, NO_CHANGE_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -124,6 +124,7 @@ def test_pr_workflow_needs_no_credentials_and_diffs_every_stack():
     for stack in STACKS:
         marker = COMMENT_MARKER.format(stack=stack)
         assert re.fullmatch(pattern.replace("[A-Za-z0-9._-]+", r"[A-Za-z0-9._-]+"), marker), (pattern, marker)
+    assert f"=== '{NO_CHANGE_MARKER}'" in text
     comment = workflow["jobs"]["comment"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in comment["if"]
     assert "run" not in json.dumps(comment["steps"][0])  # the writer job runs no code from the pull request
