@@ -361,3 +361,10 @@ def test_stacks_install_kserve_with_pinned_versions(run_stack, stack):
     if stack == "local":
         # renderYamlToDirectory renders Chart v4 and ConfigFile v2, not helm.v3.Release (pulumi-kubernetes #1716).
         assert not run.by_type(RELEASE)
+
+
+def test_kserve_crd_chart_is_protected_unless_the_user_opts_in(run_config):
+    kept = run_config({"models": [MODEL]})
+    assert one(kept, CHART, "kserve-crd").protect
+    opted_in = run_config({"kserve": {"deleteCrdsOnUninstall": True}, "models": [MODEL]})
+    assert not one(opted_in, CHART, "kserve-crd").protect

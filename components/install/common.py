@@ -36,6 +36,7 @@ def chart(
     repository: str | None = None,
     release_name: str | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
+    protect: bool | None = None,
 ) -> k8s.helm.v4.Chart:
     """A Helm chart as individual Kubernetes resources (`helm.v4.Chart`).
 
@@ -51,5 +52,6 @@ def chart(
         namespace=namespace,
         values=dict(values or {}),
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository) if repository else None,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        # protect=None inherits the parent's (the stack's `protect`).
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), protect=protect),
     )

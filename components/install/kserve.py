@@ -97,6 +97,10 @@ class KServe(pulumi.ComponentResource):
             version=config.version,
             namespace=config.namespace,
             depends_on=[args.namespace],
+            # Deleting the InferenceService CRD deletes every model in the cluster: besides retainOnDelete on each
+            # CRD (the install transform), the chart itself refuses deletion unless the user opted in. This is also
+            # what the policy pack can see (policies cannot read retainOnDelete).
+            protect=True if not config.delete_crds_on_uninstall else None,
         )
         # Controller, webhooks, the webhook's cert-manager Issuer + Certificate, inferenceservice-config.
         # Ready = CRDs Established (above), controller Deployment Available, webhook Service with endpoints and

@@ -1,0 +1,405 @@
+"""Compare two offline renders (`render.py --out DIR`) object by object, for reviewers of a pull request.
+
+A render directory holds `0-crd/*.yaml` and `1-manifest/*.yaml` (one Kubernetes object per file) and
+`helm-releases.yaml`. Objects are matched by (apiVersion, kind, namespace, name), not by file name, so the
+diff stays right whatever the files are called; Helm charts are matched by their Pulumi resource name.
+A changed object is reported as the fields that differ, as dotted paths with the old and new values.
+
+Secret payloads never appear: the render already writes `[secret]` for them, and this module masks the values
+under a Secret's `data` / `stringData` again so that a render made some other way cannot leak them here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline.manifests import CRD_DIR, HELM_RELEASES_FILE, MANIFEST_DIR
+from offline.recorder import SECRET
+
+COMMENT_MARKER = "<!-- kserve-platform-diff:{stack} -->"
+# Second line of a comment whose diff is empty: CI then updates an earlier comment but does not post a new one.
+NO_CHANGE_MARKER = "<!-- kserve-platform-diff-no-change -->"
+# What a value longer than this is cut to in a report line (the full object is in the render).
+MAX_VALUE_CHARS = 80
+# Changed fields listed per object before the rest are summarised as a count.
+MAX_FIELDS_PER_OBJECT = 40
+# GitHub rejects comments over 65,536 characters; stay well below with room for the footer.
+MAX_MARKDOWN_CHARS = 60_000
+FOOTER = (
+    "<sub>Rendered without cluster credentials (`render.py` under Pulumi mocks); secret values are never shown. "
+    "Reproduce locally: see README, *Working in pull requests*.</sub>"
+)
+SECRET_KINDS = frozenset({"Secret"})
+SECRET_FIELDS = ("data", "stringData")
+# Lists whose items carry a unique `name` are compared item by item by that name (containers, env, ports,
+# volumes...), so inserting one env var shows as one added entry, not as every later entry changing.
+_NAME_KEYS = ("name",)
+
+
+class _Absent:
+    """The value of a field that one side does not have."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    api_version: str
+    kind: str
+    namespace: str  # "" for cluster-scoped objects
+    name: str
+
+    @classmethod
+    def of(cls, obj: dict[str, Any]) -> ObjectKey:
+        metadata = obj.get("metadata") or {}
+        return cls(
+            str(obj.get("apiVersion")), str(obj.get("kind")), metadata.get("namespace") or "", str(metadata.get("name"))
+        )
+
+    def label(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where} ({self.api_version})"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+    @property
+    def kind(self) -> str:
+        if self.old is ABSENT:
+            return "added"
+        if self.new is ABSENT:
+            return "removed"
+        return "changed"
+
+
+@dataclass
+class ObjectChange:
+    key: ObjectKey
+    fields: list[FieldChange]
+
+
+@dataclass
+class ReleaseChange:
+    key: str
+    label: str
+    fields: list[FieldChange]
+
+
+@dataclass
+class Render:
+    """One render directory, read back: objects by key and Helm releases by Pulumi resource name."""
+
+    objects: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
+    releases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exists: bool = True
+
+
+@dataclass
+class RenderDiff:
+    added: list[ObjectKey] = field(default_factory=list)
+    removed: list[ObjectKey] = field(default_factory=list)
+    changed: list[ObjectChange] = field(default_factory=list)
+    releases_added: list[str] = field(default_factory=list)
+    releases_removed: list[str] = field(default_factory=list)
+    releases_changed: list[ReleaseChange] = field(default_factory=list)
+    unchanged: int = 0
+    base_missing: bool = False
+    # Kept for the report: the head objects that were added, and both sides' releases (for labels).
+    head: Render = field(default_factory=Render)
+    base: Render = field(default_factory=Render)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.releases_added
+            or self.releases_removed
+            or self.releases_changed
+        )
+
+
+class RenderDirError(ValueError):
+    """A directory that is not a render (or holds a file that is not one Kubernetes object)."""
+
+
+def _release_key(release: dict[str, Any]) -> str:
+    # The Pulumi resource name is the chart's identity in the stack (what `pulumi up` updates or replaces).
+    return str(release.get("resource") or release.get("name"))
+
+
+def _mask_secret(obj: dict[str, Any]) -> dict[str, Any]:
+    if obj.get("kind") not in SECRET_KINDS:
+        return obj
+    masked = dict(obj)
+    for key in SECRET_FIELDS:
+        if isinstance(masked.get(key), dict):
+            masked[key] = {name: SECRET for name in masked[key]}
+    return masked
+
+
+def load_render(directory: Path) -> Render:
+    """Read a render directory; a directory that does not exist reads as an empty render (`exists=False`)."""
+    if not directory.exists():
+        return Render(exists=False)
+    if not directory.is_dir():
+        raise RenderDirError(f"{directory} is not a directory")
+    render = Render()
+    files = sorted((directory / CRD_DIR).glob("*.yaml")) + sorted((directory / MANIFEST_DIR).glob("*.yaml"))
+    releases_file = directory / HELM_RELEASES_FILE
+    if not files and not releases_file.is_file():
+        raise RenderDirError(
+            f"{directory} holds no render: expected {CRD_DIR}/, {MANIFEST_DIR}/ and {HELM_RELEASES_FILE} "
+            "(write one with `python render.py --stack NAME --out DIR`)"
+        )
+    for path in files:
+        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(obj, dict) or "apiVersion" not in obj or "kind" not in obj:
+            raise RenderDirError(f"{path} is not a Kubernetes object (no apiVersion/kind)")
+        key = ObjectKey.of(obj)
+        if key in render.objects:
+            raise RenderDirError(f"{path}: {key.label()} appears twice in {directory}")
+        render.objects[key] = _mask_secret(obj)
+    if releases_file.is_file():
+        document = yaml.safe_load(releases_file.read_text(encoding="utf-8")) or {}
+        for release in document.get("releases") or []:
+            render.releases[_release_key(release)] = release
+    return render
+
+
+def _named_items(items: list[Any]) -> dict[str, Any] | None:
+    """`{name: item}` when every item is a mapping with a distinct `name`, else None (compare by index)."""
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    for key in _NAME_KEYS:
+        names = [item.get(key) for item in items]
+        if all(isinstance(name, str) and name for name in names) and len(set(names)) == len(names):
+            return {name: item for name, item in zip(names, items, strict=True)}
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    # Keys that would be ambiguous in a dotted path (annotation keys such as `serving.kserve.io/deploymentMode`)
+    # are bracketed, so a reader can tell the path segments apart.
+    if key and all(ch.isalnum() or ch in "_-" for ch in key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+def field_changes(old: Any, new: Any, path: str = "") -> list[FieldChange]:
+    """Every leaf that differs between `old` and `new`, as dotted paths (`spec.predictor.minReplicas`).
+
+    Mappings are compared key by key; lists of named mappings by name (`containers[kserve-container]`);
+    other lists by index. A list whose items cannot be matched and whose length changed is one change.
+    """
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes: list[FieldChange] = []
+        for key in sorted(set(old) | set(new), key=str):
+            changes.extend(field_changes(old.get(key, ABSENT), new.get(key, ABSENT), _join(path, str(key))))
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        old_named, new_named = _named_items(old), _named_items(new)
+        if old_named is not None and new_named is not None:
+            changes = []
+            for name in list(old_named) + [n for n in new_named if n not in old_named]:
+                item_path = f"{path}[{name}]"
+                changes.extend(field_changes(old_named.get(name, ABSENT), new_named.get(name, ABSENT), item_path))
+            return changes
+        if len(old) == len(new):
+            changes = []
+            for index, (before, after) in enumerate(zip(old, new, strict=True)):
+                changes.extend(field_changes(before, after, f"{path}[{index}]"))
+            return changes
+    return [FieldChange(path or "(whole object)", old, new)]
+
+
+def diff_renders(base: Render, head: Render) -> RenderDiff:
+    result = RenderDiff(base_missing=not base.exists, head=head, base=base)
+    result.added = sorted(key for key in head.objects if key not in base.objects)
+    result.removed = sorted(key for key in base.objects if key not in head.objects)
+    for key in sorted(set(base.objects) & set(head.objects)):
+        changes = field_changes(base.objects[key], head.objects[key])
+        if changes:
+            result.changed.append(ObjectChange(key, changes))
+        else:
+            result.unchanged += 1
+    result.releases_added = sorted(key for key in head.releases if key not in base.releases)
+    result.releases_removed = sorted(key for key in base.releases if key not in head.releases)
+    for key in sorted(set(base.releases) & set(head.releases)):
+        changes = field_changes(base.releases[key], head.releases[key])
+        if changes:
+            result.releases_changed.append(ReleaseChange(key, release_label(head.releases[key]), changes))
+    return result
+
+
+def diff_directories(base_dir: Path, head_dir: Path) -> RenderDiff:
+    head = load_render(head_dir)
+    if not head.exists:
+        raise RenderDirError(f"{head_dir} does not exist: render the head revision first")
+    return diff_renders(load_render(base_dir), head)
+
+
+def release_label(release: dict[str, Any]) -> str:
+    chart = release.get("chart") or "?"
+    version = release.get("version") or "unpinned"
+    namespace = release.get("namespace")
+    where = f" in {namespace}" if namespace else ""
+    return f"{release.get('name') or release.get('resource')}: {chart} {version}{where}"
+
+
+def format_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """One line for a value: scalars as YAML would show them, structures as compact JSON, cut to `limit`."""
+    if value is ABSENT:
+        return "(absent)"
+    if isinstance(value, str):
+        text = json.dumps(value) if (not value or value != value.strip() or "\n" in value) else value
+    else:
+        text = json.dumps(value, sort_keys=True, separators=(", ", ": "), default=str)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _change_line(change: FieldChange) -> str:
+    if change.kind == "added":
+        return f"{change.path}: + {format_value(change.new)}"
+    if change.kind == "removed":
+        return f"{change.path}: - {format_value(change.old)}"
+    return f"{change.path}: {format_value(change.old)} -> {format_value(change.new)}"
+
+
+def _limited(changes: list[FieldChange]) -> tuple[list[FieldChange], int]:
+    return changes[:MAX_FIELDS_PER_OBJECT], max(0, len(changes) - MAX_FIELDS_PER_OBJECT)
+
+
+def summary_line(result: RenderDiff) -> str:
+    parts = [
+        f"{len(result.added)} added",
+        f"{len(result.changed)} changed",
+        f"{len(result.removed)} removed",
+        f"{result.unchanged} unchanged",
+    ]
+    charts = len(result.releases_added) + len(result.releases_changed) + len(result.releases_removed)
+    text = "objects: " + ", ".join(parts)
+    if charts or result.head.releases or result.base.releases:
+        text += (
+            f"; Helm charts: {len(result.releases_added)} added, {len(result.releases_changed)} changed, "
+            f"{len(result.releases_removed)} removed"
+        )
+    return text
+
+
+def to_text(result: RenderDiff, stack: str | None = None) -> str:
+    lines = [f"stack {stack}: {summary_line(result)}" if stack else summary_line(result)]
+    if result.base_missing:
+        lines.append("base: no render (new stack, or the base revision does not render); everything is new")
+    for key in result.added:
+        lines.append(f"+ {key.label()}")
+    for key in result.removed:
+        lines.append(f"- {key.label()}")
+    for change in result.changed:
+        lines.append(f"~ {change.key.label()}")
+        shown, more = _limited(change.fields)
+        lines.extend(f"    {_change_line(item)}" for item in shown)
+        if more:
+            lines.append(f"    ... and {more} more changed fields")
+    for key in result.releases_added:
+        lines.append(f"+ Helm chart {release_label(result.head.releases[key])}")
+    for key in result.releases_removed:
+        lines.append(f"- Helm chart {release_label(result.base.releases[key])}")
+    for release in result.releases_changed:
+        lines.append(f"~ Helm chart {release.label}")
+        shown, more = _limited(release.fields)
+        lines.extend(f"    {_change_line(item)}" for item in shown)
+        if more:
+            lines.append(f"    ... and {more} more changed fields")
+    if result.empty:
+        lines.append("no changes")
+    return "\n".join(lines) + "\n"
+
+
+def _md_code(text: str) -> str:
+    # Inline code that survives backticks in the value.
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _md_table(changes: list[FieldChange]) -> list[str]:
+    shown, more = _limited(changes)
+    rows = ["| field | before | after |", "| --- | --- | --- |"]
+    for change in shown:
+        before = "*(absent)*" if change.old is ABSENT else _md_code(format_value(change.old).replace("|", "\\|"))
+        after = "*(absent)*" if change.new is ABSENT else _md_code(format_value(change.new).replace("|", "\\|"))
+        rows.append(f"| {_md_code(change.path)} | {before} | {after} |")
+    if more:
+        rows.append(f"| … and {more} more fields | | |")
+    return rows
+
+
+def to_markdown(result: RenderDiff, stack: str, base_label: str = "base", head_label: str = "head") -> str:
+    """A PR comment: a marker (so CI updates this stack's comment in place), a summary, then the changes."""
+    out = [COMMENT_MARKER.format(stack=stack)]
+    if result.empty:
+        out.append(NO_CHANGE_MARKER)
+    out += [f"### Manifest diff for stack `{stack}`", ""]
+    out.append(f"Offline render of {_md_code(base_label)} -> {_md_code(head_label)}: {summary_line(result)}.")
+    if result.base_missing:
+        out += [
+            "",
+            "> The base revision has no render for this stack (a new stack, or the base does not render it):",
+            "> every object is listed as added.",
+        ]
+    if result.empty:
+        out += ["", "No change to the Kubernetes objects or Helm charts this stack declares."]
+    if result.changed:
+        out += ["", "#### Changed"]
+        for change in result.changed:
+            out += ["", f"**{change.key.label()}**", "", *_md_table(change.fields)]
+    if result.added:
+        out += ["", "#### Added", ""]
+        out += [f"- {change}" for change in (key.label() for key in result.added)]
+        out += ["", "<details><summary>Added objects as rendered</summary>", "", "```yaml"]
+        out.append(
+            "---\n".join(yaml.safe_dump(result.head.objects[key], sort_keys=False) for key in result.added).rstrip()
+        )
+        out += ["```", "", "</details>"]
+    if result.removed:
+        out += ["", "#### Removed", ""]
+        out += [f"- {key.label()}" for key in result.removed]
+    if result.releases_added or result.releases_removed or result.releases_changed:
+        out += ["", "#### Helm charts"]
+        for key in result.releases_added:
+            out += ["", f"- added: {_md_code(release_label(result.head.releases[key]))}"]
+        for key in result.releases_removed:
+            out += ["", f"- removed: {_md_code(release_label(result.base.releases[key]))}"]
+        for release in result.releases_changed:
+            out += ["", f"**{release.label}**", "", *_md_table(release.fields)]
+    out += [
+        "",
+        FOOTER,
+    ]
+    text = "\n".join(out) + "\n"
+    if len(text) > MAX_MARKDOWN_CHARS:
+        # Keep the marker, the summary and as much detail as fits; the full diff is in the job log.
+        cut = text[: MAX_MARKDOWN_CHARS - 400]
+        if cut.count("```") % 2:
+            cut += "\n```"
+        if cut.count("<details>") > cut.count("</details>"):
+            cut += "\n\n</details>"
+        text = cut + "\n\n*The diff is too long for one comment; the full text is in the workflow's job log.*\n"
+    return text

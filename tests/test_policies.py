@@ -1,0 +1,364 @@
+"""The policy pack: every stack as committed passes its own policy config, and each policy catches what it is for."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import select
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from conftest import STACKS, stack_settings
+from policy_harness import POLICY_DIR, enforcement, evaluate, policy_config, properties, run_policy
+from pulumi_policy import EnforcementLevel
+
+from config.storage import STORAGE_SCHEMES
+from offline.program import run_program
+from offline.recorder import RegisteredResource
+from policy import policies
+
+ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+PROD_SETTINGS = {name: properties(p, policy_config("prod")) for name, p in ((p.name, p) for p in policies.POLICIES)}
+
+
+def resource(type_: str, inputs: dict[str, Any], name: str = "x", protect: bool = False, urn: str | None = None):
+    return RegisteredResource(
+        urn=urn or f"urn:pulumi:test::kserve-platform::{type_}::{name}",
+        type=type_,
+        name=name,
+        custom=True,
+        remote=False,
+        raw_inputs=inputs,
+        parent=None,
+        dependencies=[],
+        protect=protect,
+        retain_on_delete=False,
+        delete_before_replace=False,
+        ignore_changes=[],
+        aliases=[],
+        custom_timeouts={},
+        provider=None,
+    )
+
+
+def messages(policy, resources: list[RegisteredResource], **settings: Any) -> list[str]:
+    merged = {**PROD_SETTINGS[policy.name], **settings}
+    return [message for _, message in run_policy(policy, resources, merged)]
+
+
+def assert_fires(policy, resources, *expected: str, **settings: Any) -> list[str]:
+    found = messages(policy, resources, **settings)
+    assert found, f"{policy.name} did not fire"
+    for message in found:
+        assert "Fix:" in message, f"{policy.name}: message does not say how to fix it: {message}"
+    for text in expected:
+        assert any(text in message for message in found), (text, found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def staging_isvcs() -> dict[str, RegisteredResource]:
+    # Staging runs every kind of model prod does, plus the custom image (promoted to prod once pinned by digest).
+    run = run_program(stack_settings("staging"), "staging")
+    return {r.inputs["metadata"]["name"]: r for r in run.resources if r.type == ISVC_TYPE}
+
+
+def mutate(original: RegisteredResource, change: Callable[[dict[str, Any]], None]) -> RegisteredResource:
+    inputs = copy.deepcopy(original.inputs)
+    change(inputs)
+    return dataclasses.replace(original, raw_inputs=inputs)
+
+
+def custom_container(inputs: dict[str, Any]) -> dict[str, Any]:
+    return inputs["spec"]["predictor"]["containers"][0]
+
+
+# --- every stack, as committed --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        "dev",
+        "staging",
+        "prod",
+        "local",
+    ],
+)
+def test_stack_has_no_mandatory_violation(stack, run_stack):
+    run = run_stack(stack)
+    mandatory = [v for v in evaluate(run, policy_config(stack)) if v.level == EnforcementLevel.MANDATORY]
+    assert mandatory == []
+
+
+def test_prod_passes_every_policy_outright(run_stack):
+    assert evaluate(run_stack("prod"), policy_config("prod")) == []
+
+
+def test_a_custom_image_promoted_to_prod_by_tag_is_blocked(run_config):
+    model = {"name": "custom-model", "namespace": "models-prod", "image": "my-custom-server:0.1.0"}
+    violations = evaluate(run_config({"models": [model], "protect": True}, stack="prod"), policy_config("prod"))
+    pinned = [v for v in violations if v.policy == "images-pinned"]
+    assert pinned and pinned[0].level == EnforcementLevel.MANDATORY
+    assert "'my-custom-server:0.1.0' is not pinned by digest" in pinned[0].message
+
+
+def test_staging_passes_every_policy_outright(run_stack):
+    assert evaluate(run_stack("staging"), policy_config("staging")) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "local"])
+def test_dev_stacks_only_warn(stack, run_stack):
+    # Dev models run without sizing on purpose; the pack says so without blocking.
+    violations = evaluate(run_stack(stack), policy_config(stack))
+    assert violations and {v.level for v in violations} == {EnforcementLevel.ADVISORY}
+
+
+def test_prod_resources_are_all_protected_and_dev_ones_would_be_caught(run_stack):
+    assert messages(policies.PROTECTED, run_stack("prod").resources) == []
+    dev = run_stack("dev").resources
+    found = assert_fires(policies.PROTECTED, dev, "kserve-platform:protect: true")
+    # Everything but KServe's CRD chart, which is protected in every stack (see kserve.deleteCrdsOnUninstall).
+    assert len(found) == len([r for r in dev if not r.protect]) == len(dev) - 1
+
+
+# --- per-stack enforcement ----------------------------------------------------------------------------------------
+
+
+def test_enforcement_is_advisory_in_dev_and_mandatory_in_prod():
+    for stack in STACKS:
+        config = policy_config(stack)
+        for policy in policies.POLICIES:
+            properties(policy, config)  # every setting a config file names is in the policy's schema
+    levels = {stack: {p.name: enforcement(p, policy_config(stack)) for p in policies.POLICIES} for stack in STACKS}
+    assert set(levels["prod"].values()) == {EnforcementLevel.MANDATORY}
+    for stack in ("dev", "local"):
+        assert set(levels[stack].values()) <= {EnforcementLevel.ADVISORY, EnforcementLevel.DISABLED}
+        assert levels[stack]["min-replicas"] == levels[stack]["resources-protected"] == EnforcementLevel.DISABLED
+    assert levels["staging"]["min-replicas"] == EnforcementLevel.MANDATORY
+    assert properties(policies.IMAGES_PINNED, policy_config("prod"))["requireDigest"] is True
+    assert properties(policies.IMAGES_PINNED, policy_config("dev"))["requireDigest"] is False
+
+
+def test_a_config_file_exists_for_every_stack_file():
+    stacks = {path.name.split(".")[1] for path in POLICY_DIR.parent.glob("Pulumi.*.yaml")}
+    assert stacks == {path.stem for path in (POLICY_DIR / "config").glob("*.json")}
+
+
+def test_storage_allow_list_matches_what_the_config_accepts():
+    assert set(policies.DEFAULT_STORAGE_SCHEMES) == set(STORAGE_SCHEMES)
+
+
+def test_policy_pack_starts_as_the_cli_would_run_it():
+    # `pulumi preview --policy-pack policy` runs the pack's directory; the pack prints the port it serves on.
+    assert yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["name"] == "python"
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import runpy; runpy.run_path({str(POLICY_DIR)!r}, run_name='__main__')"],
+        cwd=POLICY_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "the policy pack did not start within 60 s"
+        line = process.stdout.readline().decode().strip()
+        assert line.isdigit() and int(line) > 0, (line, process.stderr.read1(4096) if process.poll() else b"")
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_policy_names_and_descriptions():
+    names = [p.name for p in policies.POLICIES]
+    assert len(set(names)) == len(names)
+    assert all(p.description and p.remediation_steps for p in policies.POLICIES)
+
+
+# --- crafted violations: each policy fires and says how to fix it ------------------------------------------------
+
+
+def test_images_pinned(staging_isvcs):
+    custom = staging_isvcs["custom-model"]
+    untagged = mutate(custom, lambda i: custom_container(i).update(image="registry.local:5000/team/server"))
+    latest = mutate(custom, lambda i: custom_container(i).update(image="my-custom-server:latest"))
+    assert_fires(policies.IMAGES_PINNED, [untagged], "has no tag", requireDigest=False)
+    assert_fires(policies.IMAGES_PINNED, [latest], "moving tag 'latest'", requireDigest=False)
+    assert_fires(policies.IMAGES_PINNED, [custom], "not pinned by digest", "models[].image")
+    digest = "my-custom-server@sha256:" + "a" * 64
+    assert messages(policies.IMAGES_PINNED, [mutate(custom, lambda i: custom_container(i).update(image=digest))]) == []
+    bad_digest = mutate(custom, lambda i: custom_container(i).update(image="my-custom-server@sha256:abc"))
+    assert_fires(policies.IMAGES_PINNED, [bad_digest], "malformed digest")
+    assert messages(policies.IMAGES_PINNED, [custom], requireDigest=False) == []
+
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "kserve-controller-manager", "namespace": "kserve"},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "manager", "image": "kserve/kserve-controller:v0.20.0"}]}}
+        },
+    }
+    chart_urn = "urn:pulumi:prod::kserve-platform::kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:Deployment::ctl"
+    # Chart-installed images are pinned by the chart version; a tag is enough there, but never 'latest'.
+    assert (
+        messages(policies.IMAGES_PINNED, [resource("kubernetes:apps/v1:Deployment", deployment, urn=chart_urn)]) == []
+    )
+    assert_fires(
+        policies.IMAGES_PINNED, [resource("kubernetes:apps/v1:Deployment", deployment)], "not pinned by digest"
+    )
+    latest_deployment = copy.deepcopy(deployment)
+    latest_deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "kserve/kserve-controller:latest"
+    assert_fires(
+        policies.IMAGES_PINNED, [resource("kubernetes:apps/v1:Deployment", latest_deployment, urn=chart_urn)], "latest"
+    )
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
+        "metadata": {"name": "custom-mlserver", "namespace": "models-prod"},
+        "spec": {"containers": [{"name": "kserve-container", "image": "docker.io/seldonio/mlserver"}]},
+    }
+    assert_fires(
+        policies.IMAGES_PINNED,
+        [resource("kubernetes:serving.kserve.io/v1alpha1:ServingRuntime", runtime)],
+        "ServingRuntime models-prod/custom-mlserver: spec.containers[kserve-container].image",
+        requireDigest=False,
+    )
+
+
+def test_predictor_resources(staging_isvcs):
+    assert messages(policies.PREDICTOR_RESOURCES, list(staging_isvcs.values())) == []
+    builtin = mutate(staging_isvcs["my-model"], lambda i: i["spec"]["predictor"]["model"].pop("resources"))
+    assert_fires(
+        policies.PREDICTOR_RESOURCES, [builtin], "spec.predictor.model sets no resources", "models[].resources"
+    )
+    requests_only = mutate(staging_isvcs["custom-model"], lambda i: custom_container(i)["resources"].pop("limits"))
+    assert_fires(
+        policies.PREDICTOR_RESOURCES,
+        [requests_only],
+        "containers[kserve-container] is missing resources limits.cpu, limits.memory",
+    )
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
+        "metadata": {"name": "custom-mlserver"},
+        "spec": {
+            "initContainers": [{"name": "fetch", "image": "busybox:1.36"}],
+            "containers": [{"name": "kserve-container", "image": "seldonio/mlserver:1.7.1"}],
+        },
+    }
+    found = assert_fires(
+        policies.PREDICTOR_RESOURCES,
+        [resource("kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime", runtime)],
+        "runtimes[].resources",
+    )
+    assert len(found) == 1  # init containers are not serving containers
+
+
+def test_min_replicas(staging_isvcs):
+    assert messages(policies.MIN_REPLICAS, list(staging_isvcs.values())) == []
+    one = mutate(staging_isvcs["my-model"], lambda i: i["spec"]["predictor"].update(minReplicas=1))
+    unset = mutate(staging_isvcs["my-model"], lambda i: i["spec"]["predictor"].pop("minReplicas"))
+    assert_fires(policies.MIN_REPLICAS, [one], "spec.predictor.minReplicas is 1", "models[].minReplicas: 2")
+    assert_fires(policies.MIN_REPLICAS, [unset], "not set (KServe runs 1)")
+    assert_fires(policies.MIN_REPLICAS, [staging_isvcs["custom-model"]], "at least 3", minReplicas=3)
+
+
+def test_storage_uri_scheme(staging_isvcs):
+    assert messages(policies.STORAGE_URI, list(staging_isvcs.values())) == []
+    ftp = mutate(staging_isvcs["my-model"], lambda i: i["spec"]["predictor"]["model"].update(storageUri="ftp://h/m"))
+    assert_fires(policies.STORAGE_URI, [ftp], "spec.predictor.model.storageUri 'ftp://h/m' uses 'ftp://'")
+    assert_fires(policies.STORAGE_URI, [staging_isvcs["my-model"]], "one of s3://", allowedSchemes=["s3"])
+    prefixed = mutate(
+        staging_isvcs["my-model"], lambda i: i["spec"]["predictor"]["model"].update(storageUri="minio-models://m")
+    )
+    assert messages(policies.STORAGE_URI, [prefixed], allowedPrefixes=["minio-models://"]) == []
+    env_uri = mutate(
+        staging_isvcs["custom-model"],
+        lambda i: custom_container(i)["env"].append({"name": "STORAGE_URI", "value": "/mnt/local/model"}),
+    )
+    assert_fires(policies.STORAGE_URI, [env_uri], "env[STORAGE_URI] '/mnt/local/model' uses no scheme")
+
+
+def test_no_plain_secrets_in_env(staging_isvcs):
+    custom = staging_isvcs["custom-model"]
+    assert messages(policies.NO_PLAIN_SECRETS, list(staging_isvcs.values())) == []
+
+    def with_env(*env: dict[str, Any]) -> RegisteredResource:
+        return mutate(custom, lambda i: custom_container(i)["env"].extend(env))
+
+    assert_fires(
+        policies.NO_PLAIN_SECRETS,
+        [with_env({"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMI"})],
+        "env[AWS_SECRET_ACCESS_KEY] looks like a credential",
+        "valueFrom.secretKeyRef",
+    )
+    assert_fires(policies.NO_PLAIN_SECRETS, [with_env({"name": "db-password", "value": "hunter2"})], "db-password")
+    assert_fires(
+        policies.NO_PLAIN_SECRETS,
+        [with_env({"name": "S3_CONFIG", "value": "id=AKIAIOSFODNN7EXAMPLE"})],
+        "an AWS access key id",
+    )
+    safe = with_env(
+        {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}},
+        {"name": "HF_TOKEN", "value": "$(HF_TOKEN_FROM_SECRET)"},
+        {"name": "MONKEY_BUSINESS", "value": "bananas"},
+        {"name": "EMPTY_SECRET", "value": ""},
+    )
+    assert messages(policies.NO_PLAIN_SECRETS, [safe]) == []
+    allowed = with_env({"name": "MLSERVER_MODEL_KEY", "value": "iris"})
+    assert messages(policies.NO_PLAIN_SECRETS, [allowed], allowedNames=["MLSERVER_MODEL_KEY"]) == []
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "sync", "namespace": "models-prod"},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [
+            {"name": "sync", "image": "sync:1.0.0", "env": [{"name": "GITHUB_TOKEN", "value": "ghp_x"}]}
+        ]}}}}},
+    }  # fmt: skip
+    assert_fires(policies.NO_PLAIN_SECRETS, [resource("kubernetes:batch/v1:CronJob", job)], "CronJob models-prod/sync")
+
+
+def test_isvc_host_length(staging_isvcs):
+    assert messages(policies.ISVC_HOST_LENGTH, list(staging_isvcs.values())) == []
+    long_name = "a" * 37
+    long = mutate(staging_isvcs["my-model"], lambda i: i["metadata"].update(name=long_name))
+    # 37 + len("-predictor-") 11 + len("models-staging") 14 = 62: fits; a transformer's host does not (64).
+    assert messages(policies.ISVC_HOST_LENGTH, [long]) == []
+    with_transformer = mutate(long, lambda i: i["spec"].update(transformer={"containers": []}))
+    assert_fires(policies.ISVC_HOST_LENGTH, [with_transformer], "transformer host label", "by 1 characters")
+    longer = mutate(long, lambda i: i["metadata"].update(namespace="models-production"))
+    assert_fires(
+        policies.ISVC_HOST_LENGTH, [longer], "has 65 characters", "shorten models[].name or models[].namespace"
+    )
+
+
+def test_kserve_crds_retained():
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "inferenceservices.serving.kserve.io"},
+        "spec": {"group": "serving.kserve.io", "names": {"kind": "InferenceService"}},
+    }
+    crd_type = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+    assert_fires(policies.CRDS_RETAINED, [resource(crd_type, crd, "isvc-crd")], "protect=True", "retain_on_delete")
+    assert messages(policies.CRDS_RETAINED, [resource(crd_type, crd, "isvc-crd", protect=True)]) == []
+    other = copy.deepcopy(crd)
+    other["spec"]["group"] = "gateway.networking.k8s.io"
+    assert messages(policies.CRDS_RETAINED, [resource(crd_type, other)]) == []
+    chart = {"chart": "oci://ghcr.io/kserve/charts/kserve-crd", "version": "v0.20.0", "namespace": "kserve"}
+    chart_type = "kubernetes:helm.sh/v4:Chart"
+    found = assert_fires(policies.CRDS_RETAINED, [resource(chart_type, chart, "kserve-crd")], "kserve-crd")
+    assert len(found) == 1
+    assert messages(policies.CRDS_RETAINED, [resource(chart_type, chart, "kserve-crd", protect=True)]) == []
+    resources_chart = {**chart, "chart": "oci://ghcr.io/kserve/charts/kserve-resources"}
+    assert messages(policies.CRDS_RETAINED, [resource(chart_type, resources_chart)]) == []
+
+
+def test_config_files_are_valid_json_objects():
+    for path in (POLICY_DIR / "config").glob("*.json"):
+        assert isinstance(json.loads(path.read_text()), dict), path
