@@ -30,6 +30,8 @@ class StackConfig(StrictModel):
     model_defaults: ModelDefaults = Field(default_factory=ModelDefaults)
     # Bucket credentials (Secret + ServiceAccount per entry) that models name in `storageCredentials`.
     storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
+    # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
+    public_storage_uri_prefixes: list[str] = Field(default_factory=list)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
@@ -382,11 +384,12 @@ def storage_warnings(stack: StackConfig) -> list[str]:
             continue
         for where, uri in _storage_uris(index, model):
             needed = credential_type_for_uri(uri)
-            if needed is not None:
+            public = uri is not None and uri.startswith(tuple(stack.public_storage_uri_prefixes))
+            if needed is not None and not public:
                 out.append(
                     f"{format_path(where)}: '{uri}' is read without credentials; unless the bucket is public, the "
                     f"storage initializer fails with 'Unable to locate credentials'. Declare a storageCredentials "
                     f"entry ({needed}) in namespace '{model.namespace}' and set models[{index}].storageCredentials "
-                    "to its name"
+                    "to its name (or, for a public bucket, add its prefix to publicStorageUriPrefixes)"
                 )
     return out
