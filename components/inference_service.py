@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, ModelConfig, env_manifest
+from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -98,10 +98,19 @@ def inference_service_manifest(model: ModelConfig, deployment_mode: str) -> dict
     if model.canary:
         # Standard mode's list form: each canary is a full predictor taking its share of the traffic.
         spec["canary"] = [
-            {"trafficPercent": canary.traffic_percent, "predictor": predictor_spec(model.canary_model(canary))}
+            {"trafficPercent": canary.traffic_percent, "predictor": _canary_predictor(model, canary)}
             for canary in model.canary
         ]
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
+
+
+def _canary_predictor(model: ModelConfig, canary: CanaryConfig) -> dict[str, Any]:
+    predictor = predictor_spec(model.canary_model(canary))
+    if "model" in predictor:
+        # The canary list's schema requires the model container's name (unlike spec.predictor.model); KServe
+        # names its predictor container kserve-container, so that is the only safe value.
+        predictor["model"] = {"name": PREDICTOR_CONTAINER, **predictor["model"]}
+    return predictor
 
 
 def cluster_url(model: ModelConfig) -> str:
