@@ -25,6 +25,8 @@ SECURITY_CONTEXT = {
     "privileged": False,
     "runAsNonRoot": True,
     "capabilities": {"drop": ["ALL"]},
+    # Pod Security `restricted` (the default for model namespaces in Standard mode) also requires a seccomp profile.
+    "seccompProfile": {"type": "RuntimeDefault"},
 }
 
 

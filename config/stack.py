@@ -292,7 +292,13 @@ def _placement_issues(where: Loc, model: ModelConfig, views: list[tuple[int | No
     if offers:
         fix = f"runtimes that know the format speak other protocols: {'; '.join(offers)}; set protocolVersion to one"
     else:
-        fix = "no runtime knows this format; declare a custom runtime under runtimes and name it in runtime"
+        known = sorted({f.name for view in visible for f in view.formats})
+        close = difflib.get_close_matches(model.format, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        fix = (
+            f"{hint}no runtime knows this format (known: {', '.join(repr(name) for name in known)}); or declare a "
+            "custom runtime under runtimes that supports it"
+        )
     yield (*where, "format"), f"no enabled runtime auto-selects {wanted} (KServe: NoSupportingRuntime): {fix}"
 
 

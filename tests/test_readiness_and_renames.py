@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from model_helpers import config_errors, model
 
+from offline.snapshot import snapshot, unsafe_changes
+
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 COMPONENT_TYPE = "kserve-platform:models:InferenceService"
 
@@ -48,8 +50,8 @@ def test_rename_keeps_identity_through_aliases(run_config) -> None:
     (component,) = run.by_type(COMPONENT_TYPE)
     (isvc,) = run.by_type(ISVC_TYPE)
     assert component.name == "models-b/iris-v2"
-    assert component.aliases == ["models/iris"]
-    assert isvc.aliases == ["models/iris"]
+    assert component.aliases == [{"name": "models/iris"}]
+    assert isvc.aliases == [{"name": "models/iris"}]
     # A replacement, not an in-place rename: the object gets its new name and namespace, created before the old
     # one is deleted (the provider's default for a changed name).
     assert isvc.inputs["metadata"]["name"] == "iris-v2" and isvc.inputs["metadata"]["namespace"] == "models-b"
@@ -78,3 +80,13 @@ def test_rename_errors(run_config) -> None:
     assert "names this model itself" in errors["models[0].renamedFrom"]
     assert "still declared" in errors["models[1].renamedFrom"]
     assert "already claimed by models[3]" in errors["models[4].renamedFrom"]
+
+
+def test_renamed_from_passes_the_change_safety_check_and_a_bare_rename_does_not(run_config) -> None:
+    values = {"kserve": {"existingNamespaces": ["models", "models-b"]}}
+    before = snapshot(run_config({**values, "models": [model()]}))
+    moved = model(name="iris-v2", namespace="models-b")
+    bare = unsafe_changes(before, run_config({**values, "models": [moved]}))
+    assert any(problem.startswith("DROPPED") for problem in bare)
+    aliased = {**moved, "renamedFrom": {"name": "iris", "namespace": "models"}}
+    assert unsafe_changes(before, run_config({**values, "models": [aliased]})) == []
