@@ -14,6 +14,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from config.base import StrictModel
+
+# A Pulumi custom timeout (Go duration syntax as the engine parses it): one definition for install and models.
+from config.kserve import Duration
 from config.kubernetes import (
     DNS1123_LABEL_MAX,
     DnsLabel,
@@ -48,17 +51,6 @@ AutoscalerClass = Literal["hpa", "keda", "external", "none"]
 ScaleMetric = Literal["cpu", "memory", "concurrency", "rps"]
 # How long `pulumi up` waits for an InferenceService to become Ready when the stack sets no other default.
 DEFAULT_READINESS_TIMEOUT = "15m"
-_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
-
-
-def _check_duration(value: str) -> str:
-    if not _DURATION.match(value) or value == "0s":
-        raise ValueError(f"{value!r} is not a duration; use forms such as 90s, 10m, 1h30m")
-    return value
-
-
-# A Pulumi custom timeout (Go duration syntax as the engine parses it).
-Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
 def _check_isvc_name(value: str) -> str:

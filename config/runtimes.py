@@ -67,8 +67,9 @@ def _formats(*entries: tuple[str, str, int]) -> tuple[FormatSupport, ...]:
 
 
 # The ClusterServingRuntimes KServe v0.20.0 ships (`runtimes/*.yaml` of the release, installed by the
-# kserve-runtime-configs chart) that can serve the formats this project deploys. This table is the program's
-# only knowledge of them; tests/test_runtimes.py checks it against the upstream release files.
+# kserve-runtime-configs chart) that can serve the formats this project deploys: what each serves is the
+# program's only knowledge of them; tests/test_runtimes.py checks it against the upstream release files. Which of
+# them a cluster has is `kserve.builtinRuntimes`.
 BUILTIN_RUNTIMES: tuple[RuntimeView, ...] = (
     RuntimeView(
         "kserve-mlserver",
@@ -145,9 +146,17 @@ class RuntimeConfig(StrictModel):
         )
 
 
-def enabled_builtin_runtimes() -> tuple[RuntimeView, ...]:
-    """The built-in runtimes the cluster has: KServe's runtime chart enables all of them by default."""
-    return BUILTIN_RUNTIMES
+def builtin_runtime_name(chart_key: str) -> str:
+    """`kserve.builtinRuntimes` names runtimes by their kserve-runtime-configs chart key (`mlserver`); the
+    ClusterServingRuntime it installs is `kserve-<key>`."""
+    return f"kserve-{chart_key}"
+
+
+def enabled_builtin_runtimes(chart_keys: Iterable[str]) -> tuple[RuntimeView, ...]:
+    """The built-in runtimes the cluster has, from `kserve.builtinRuntimes` (installed by the program, or
+    declared present when `kserve.install` is false)."""
+    names = {builtin_runtime_name(key) for key in chart_keys}
+    return tuple(view for view in BUILTIN_RUNTIMES if view.name in names)
 
 
 def priority_conflicts(

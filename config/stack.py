@@ -15,7 +15,13 @@ from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
-from config.runtimes import RuntimeConfig, RuntimeView, enabled_builtin_runtimes, priority_conflicts
+from config.runtimes import (
+    BUILTIN_RUNTIMES,
+    RuntimeConfig,
+    RuntimeView,
+    enabled_builtin_runtimes,
+    priority_conflicts,
+)
 
 PROJECT = "kserve-platform"
 
@@ -211,13 +217,15 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
 
 
 def _runtime_views(facts: _Facts) -> list[tuple[int | None, RuntimeView]]:
-    builtins: list[tuple[int | None, RuntimeView]] = [(None, view) for view in enabled_builtin_runtimes()]
+    builtins: list[tuple[int | None, RuntimeView]] = [
+        (None, view) for view in enabled_builtin_runtimes(facts.kserve.builtin_runtimes)
+    ]
     return builtins + [(index, runtime.view()) for index, runtime in facts.runtimes]
 
 
 def _runtime_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     names: dict[tuple[str | None, str], int] = {}
-    builtin_names = {view.name for view in enabled_builtin_runtimes()}
+    builtin_names = {view.name for view in BUILTIN_RUNTIMES}
     for index, runtime in facts.runtimes:
         key = (runtime.namespace, runtime.name)
         if key in names:

@@ -207,7 +207,7 @@ def test_knative_canary_traffic_percent(run_config) -> None:
             "scheme",
         ),
         (
-            STANDARD,
+            {**STANDARD, "builtinRuntimes": ["mlserver", "xgbserver"]},
             {"canary": [{"trafficPercent": 10, "runtime": "kserve-xgbserver"}]},
             "models[0].canary[0].runtime",
             "does not serve sklearn",

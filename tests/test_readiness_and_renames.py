@@ -30,7 +30,7 @@ def test_readiness_timeout_must_be_a_duration(run_config) -> None:
     errors = config_errors(
         run_config, {"modelDefaults": {"readinessTimeout": "soon"}, "models": [model(readinessTimeout="10 min")]}
     )
-    assert "not a duration" in errors["modelDefaults.readinessTimeout"]
+    assert "is not a duration" in errors["modelDefaults.readinessTimeout"]
     assert "not a duration" in errors["models[0].readinessTimeout"]
 
 

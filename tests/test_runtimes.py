@@ -133,15 +133,19 @@ def test_unknown_format_is_an_error(run_config) -> None:
     assert "declare a custom runtime" in errors["models[0].format"]
 
 
+ALL_BUILTINS = {"builtinRuntimes": ["mlserver", "sklearnserver", "xgbserver", "lgbserver"]}
+
+
 def test_named_runtime_must_exist_and_support_format(run_config) -> None:
     errors = config_errors(
         run_config,
         {
+            "kserve": ALL_BUILTINS,
             "models": [
                 model(runtime="kserve-mlservr"),
                 model(name="b", runtime="kserve-xgbserver"),
                 model(name="c", format="sklearn", protocolVersion="v1", runtime="kserve-mlserver"),
-            ]
+            ],
         },
     )
     assert "did you mean 'kserve-mlserver'" in errors["models[0].runtime"]
@@ -150,9 +154,22 @@ def test_named_runtime_must_exist_and_support_format(run_config) -> None:
 
 
 def test_sklearn_v1_goes_to_sklearnserver_and_format_version_must_match(run_config) -> None:
-    run_config({"models": [model(protocolVersion="v1"), model(name="b", formatVersion="1.5")]})
-    errors = config_errors(run_config, {"models": [model(formatVersion="2")]})
+    run_config({"kserve": ALL_BUILTINS, "models": [model(protocolVersion="v1"), model(name="b", formatVersion="1.5")]})
+    errors = config_errors(run_config, {"kserve": ALL_BUILTINS, "models": [model(formatVersion="2")]})
     assert "sklearn version 2" in errors["models[0].format"]
+
+
+def test_only_enabled_builtin_runtimes_serve_models(run_config) -> None:
+    # kserve.builtinRuntimes defaults to MLServer only: sklearn over v1 needs kserve-sklearnserver enabled.
+    errors = config_errors(run_config, {"models": [model(protocolVersion="v1")]})
+    assert "kserve-mlserver (v2)" in errors["models[0].format"]
+    errors = config_errors(run_config, {"models": [model(runtime="kserve-sklearnserver")]})
+    assert "no runtime 'kserve-sklearnserver'" in errors["models[0].runtime"]
+    # A custom runtime may reuse a disabled built-in's priority; not an enabled one's.
+    runtime = {**RUNTIME, "supportedModelFormats": [{"name": "sklearn", "version": "1", "priority": 1}]}
+    run_config({"runtimes": [runtime], "models": [model()]})
+    errors = config_errors(run_config, {"kserve": ALL_BUILTINS, "runtimes": [runtime], "models": [model()]})
+    assert "kserve-sklearnserver" in errors["runtimes[0].supportedModelFormats[0].priority"]
 
 
 def test_namespaced_runtime_serves_only_its_namespace(run_config) -> None:
