@@ -5,7 +5,9 @@ import pulumi
 from components.inference_service import InferenceService, InferenceServiceArgs
 from components.install import KServeInstall, KServeInstallArgs, existing_install_summary
 from components.model_namespace import ModelNamespace, ModelNamespaceArgs
-from config.source import load_stack_config
+from components.serving_runtime import ServingRuntime, ServingRuntimeArgs
+from components.storage_credentials import StorageCredentials, StorageCredentialsArgs
+from config.source import load_stack_config, secret_value
 
 # Raises with every config problem before a single resource is registered.
 stack = load_stack_config()
@@ -34,16 +36,55 @@ namespaces = {
     for name in stack.model_namespaces
 }
 
+
+def in_namespace(namespace: str | None) -> list[pulumi.Resource]:
+    """The stack-owned namespace an object lives in, as a dependency (none for existing or cluster scope)."""
+    owner = namespaces.get(namespace) if namespace else None
+    # `ready`: the Namespace and its policies, so nothing runs there before its guard rails exist.
+    return list(owner.ready) if owner else []
+
+
+runtimes = {
+    f"{runtime.namespace or 'cluster'}/{runtime.name}": ServingRuntime(
+        f"{runtime.namespace or 'cluster'}/{runtime.name}",
+        # KServe's webhook validates runtimes: apply them once it serves.
+        ServingRuntimeArgs(runtime=runtime, depends_on=[*in_namespace(runtime.namespace), *install_ready]),
+        opts=protect,
+    )
+    for runtime in stack.runtimes
+}
+
+credentials = {
+    f"{entry.namespace}/{entry.name}": StorageCredentials(
+        f"{entry.namespace}/{entry.name}",
+        StorageCredentialsArgs(entry=entry, secret_value=secret_value, depends_on=in_namespace(entry.namespace)),
+        opts=protect,
+    )
+    for entry in stack.storage_credentials
+}
+
 models = {}
 for model in stack.models:
     key = f"{model.namespace}/{model.name}"
-    namespace = namespaces.get(model.namespace)
+    # Runtimes a model may be placed on (KServe auto-selects among them) and its credentials exist first.
+    visible_runtimes = [
+        component
+        for runtime, component in zip(stack.runtimes, runtimes.values(), strict=True)
+        if runtime.namespace in (None, model.namespace)
+    ]
+    credential = credentials.get(f"{model.namespace}/{model.storage_credentials}")
     models[key] = InferenceService(
         key,
         InferenceServiceArgs(
             model=model,
             deployment_mode=stack.kserve.deployment_mode,
-            depends_on=[*(namespace.ready if namespace else []), *install_ready],
+            readiness_timeout=stack.readiness_timeout(model),
+            depends_on=[
+                *in_namespace(model.namespace),
+                *install_ready,
+                *visible_runtimes,
+                *([credential] if credential else []),
+            ],
         ),
         opts=protect,
     )
@@ -53,7 +94,17 @@ pulumi.export("kserveInstall", install.summary if install else existing_install_
 pulumi.export(
     "models",
     {
-        key: {"name": isvc.name, "namespace": isvc.namespace, "inferencePath": isvc.inference_path}
+        key: {
+            "name": isvc.name,
+            "namespace": isvc.namespace,
+            "inferencePath": isvc.inference_path,
+            "url": isvc.url,
+            "inferenceUrl": isvc.inference_url,
+        }
         for key, isvc in models.items()
     },
+)
+pulumi.export("runtimes", {key: {"kind": rt.kind, "name": rt.runtime_name} for key, rt in runtimes.items()})
+pulumi.export(
+    "storageCredentials", {key: {"serviceAccountName": c.service_account_name} for key, c in credentials.items()}
 )

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.models import DEFAULT_PROTOCOL, ModelConfig, env_manifest
+from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -17,6 +17,7 @@ PREDICTOR_CONTAINER = "kserve-container"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 # pulumi-kubernetes waits for this condition, so `pulumi up` fails loudly when a model does not load.
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+AUTOSCALER_CLASS_ANNOTATION = "serving.kserve.io/autoscalerClass"
 
 
 def _custom_container(model: ModelConfig) -> dict[str, Any]:
@@ -63,10 +64,16 @@ def predictor_spec(model: ModelConfig) -> dict[str, Any]:
     optional = {
         "minReplicas": model.min_replicas,
         "maxReplicas": model.max_replicas,
+        "scaleMetric": model.scale_metric,
+        "scaleTarget": model.scale_target,
         "canaryTrafficPercent": model.canary_traffic_percent,
-        "serviceAccountName": model.service_account_name,
+        # A storageCredentials entry's ServiceAccount carries its name; KServe's storage initializer reads the
+        # secrets attached to the predictor's ServiceAccount.
+        "serviceAccountName": model.service_account_name or model.storage_credentials,
+        "imagePullSecrets": [{"name": name} for name in model.image_pull_secrets] or None,
         "nodeSelector": dict(model.node_selector) or None,
         "tolerations": [t.manifest() for t in model.tolerations] or None,
+        "affinity": model.affinity.manifest() if model.affinity else None,
     }
     predictor.update({key: value for key, value in optional.items() if value is not None})
     return predictor
@@ -83,25 +90,63 @@ def inference_service_manifest(model: ModelConfig, deployment_mode: str) -> dict
             WAIT_FOR_ANNOTATION: "condition=Ready",
         },
     }
+    if model.autoscaler_class is not None:
+        metadata["annotations"][AUTOSCALER_CLASS_ANNOTATION] = model.autoscaler_class
     if model.labels:
         metadata["labels"] = dict(model.labels)
-    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": {"predictor": predictor_spec(model)}}
+    spec: dict[str, Any] = {"predictor": predictor_spec(model)}
+    if model.canary:
+        # Standard mode's list form: each canary is a full predictor taking its share of the traffic.
+        spec["canary"] = [
+            {"trafficPercent": canary.traffic_percent, "predictor": _canary_predictor(model, canary)}
+            for canary in model.canary
+        ]
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
+
+
+def _canary_predictor(model: ModelConfig, canary: CanaryConfig) -> dict[str, Any]:
+    predictor = predictor_spec(model.canary_model(canary))
+    if "model" in predictor:
+        # The canary list's schema requires the model container's name (unlike spec.predictor.model); KServe
+        # names its predictor container kserve-container, so that is the only safe value.
+        predictor["model"] = {"name": PREDICTOR_CONTAINER, **predictor["model"]}
+    return predictor
+
+
+def cluster_url(model: ModelConfig) -> str:
+    """The in-cluster address of the model's predictor Service, `{name}-predictor.{namespace}`, which KServe
+    creates in both deployment modes (a Kubernetes Service in Standard mode, a Knative Service in Knative mode).
+
+    Computed rather than read back: the Python `CustomResource` exposes no `status`, and `pulumi preview` knows
+    no status at all; this address is fixed by name and namespace, so preview can show it."""
+    return f"http://{model.name}-predictor.{model.namespace}.svc.cluster.local"
 
 
 @dataclass
 class InferenceServiceArgs:
     model: ModelConfig
     deployment_mode: str
+    # How long `pulumi up` waits for condition Ready (create and update) before failing.
+    readiness_timeout: str = DEFAULT_READINESS_TIMEOUT
     # What must exist before the InferenceService is applied (its namespace, runtimes, the KServe webhook).
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
 class InferenceService(pulumi.ComponentResource):
-    """A model served by KServe; outputs its name, namespace and V2 inference path."""
+    """A model served by KServe; outputs its name, namespace, V2 inference path and in-cluster URLs."""
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("kserve-platform:models:InferenceService", name, None, opts)
         model = args.model
+        # A renamed or moved model keeps its Pulumi identity through aliases (component and child are both named
+        # `<namespace>/<name>`): the engine then plans a replacement of this resource (the new object is created
+        # and Ready before the old one is deleted) instead of an unrelated create plus a delete.
+        aliases = [pulumi.Alias(name=model.renamed_from.key)] if model.renamed_from else []
+        super().__init__(
+            "kserve-platform:models:InferenceService",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)),
+        )
         manifest = inference_service_manifest(model, args.deployment_mode)
         self.inference_service = k8s.apiextensions.CustomResource(
             name,
@@ -109,9 +154,26 @@ class InferenceService(pulumi.ComponentResource):
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=args.depends_on,
+                aliases=aliases,
+                # Bounds the pulumi.com/waitFor wait: a model that never loads fails the update after this long.
+                custom_timeouts=pulumi.CustomTimeouts(create=args.readiness_timeout, update=args.readiness_timeout),
+            ),
         )
+        url = cluster_url(model)
         self.name = pulumi.Output.from_input(model.name)
         self.namespace = pulumi.Output.from_input(model.namespace)
         self.inference_path = pulumi.Output.from_input(model.inference_path)
-        self.register_outputs({"name": self.name, "namespace": self.namespace, "inferencePath": self.inference_path})
+        self.url = pulumi.Output.from_input(url)
+        self.inference_url = pulumi.Output.from_input(f"{url}{model.inference_path}")
+        self.register_outputs(
+            {
+                "name": self.name,
+                "namespace": self.namespace,
+                "inferencePath": self.inference_path,
+                "url": self.url,
+                "inferenceUrl": self.inference_url,
+            }
+        )

@@ -91,6 +91,12 @@ ResourceName = Annotated[str, AfterValidator(_check_resource_name)]
 STANDARD_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 
 
+def _is_extended(name: str) -> bool:
+    # Extended resources (nvidia.com/gpu, amd.com/gpu, ...) are whole units and cannot be overcommitted;
+    # hugepages-* and kubernetes.io/* resources are the API server's own.
+    return "/" in name and name not in STANDARD_RESOURCES and not name.startswith(("kubernetes.io/", "hugepages-"))
+
+
 class ResourceRequirements(StrictModel):
     """`resources` of a container: `requests` and `limits` by resource name (cpu, memory, nvidia.com/gpu...)."""
 
@@ -114,6 +120,15 @@ class ResourceRequirements(StrictModel):
                 )
             elif limit is not None and parse_quantity(request) > parse_quantity(limit):
                 problems.append(f"requests.{name} ({request}) must not exceed limits.{name} ({limit})")
+            elif _is_extended(name) and limit is None:
+                problems.append(
+                    f"requests.{name} needs limits.{name} with the same value: the API server rejects an extended "
+                    "resource (e.g. a GPU) that is requested without a limit"
+                )
+        for kind, values in (("requests", self.requests), ("limits", self.limits)):
+            for name, amount in values.items():
+                if _is_extended(name) and parse_quantity(amount) != parse_quantity(amount).to_integral_value():
+                    problems.append(f"{kind}.{name} ({amount}) must be a whole number: GPUs cannot be shared in parts")
         if problems:
             raise ValueError("; ".join(problems))
         return self

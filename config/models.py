@@ -14,6 +14,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from config.base import StrictModel
+
+# A Pulumi custom timeout (Go duration syntax as the engine parses it): one definition for install and models.
+from config.kserve import Duration
 from config.kubernetes import (
     DNS1123_LABEL_MAX,
     DnsLabel,
@@ -23,11 +26,14 @@ from config.kubernetes import (
     ResourceRequirements,
     Toleration,
 )
+from config.scheduling import Affinity
 from config.storage import storage_uri_problem
 
 # KServe webhook: InferenceService names must be DNS-1035 labels.
 ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-ModelFormat = Literal["sklearn", "xgboost", "lightgbm", "mlflow"]
+# A model format name as runtimes declare it in supportedModelFormats (sklearn, xgboost, lightgbm, mlflow, or a
+# custom runtime's own format); which names are servable is checked against the runtimes (config/runtimes.py).
+ModelFormat = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")]
 ProtocolVersion = Literal["v1", "v2", "grpc-v1", "grpc-v2"]
 # Default protocol: the seed deploys on MLServer, which speaks only the V2 (Open Inference) protocol.
 DEFAULT_PROTOCOL: ProtocolVersion = "v2"
@@ -39,6 +45,12 @@ BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime")
 CUSTOM_ONLY = ("image", "port", "modelName")
 
 Issue = tuple[tuple[str | int, ...], str]
+
+# `serving.kserve.io/autoscalerClass` values KServe accepts (Standard mode).
+AutoscalerClass = Literal["hpa", "keda", "external", "none"]
+ScaleMetric = Literal["cpu", "memory", "concurrency", "rps"]
+# How long `pulumi up` waits for an InferenceService to become Ready when the stack sets no other default.
+DEFAULT_READINESS_TIMEOUT = "15m"
 
 
 def _check_isvc_name(value: str) -> str:
@@ -62,6 +74,14 @@ def _check_image(value: str) -> str:
     return value
 
 
+def _fetchable(uri: str | None, info: ValidationInfo) -> str | None:
+    prefixes = (info.context or {}).get("extra_storage_uri_prefixes", ())
+    problem = storage_uri_problem(uri, prefixes) if uri is not None else None
+    if problem:
+        raise ValueError(problem)
+    return uri
+
+
 IsvcName = Annotated[str, AfterValidator(_check_isvc_name)]
 ImageRef = Annotated[str, AfterValidator(_check_image)]
 
@@ -75,6 +95,51 @@ class MLServerTuning(StrictModel):
     max_batch_size: int | None = Field(default=None, ge=1)
     # ... waiting at most this many seconds for a batch to fill.
     max_batch_time: float | None = Field(default=None, ge=0)
+
+
+class ModelRef(StrictModel):
+    """A model's former identity (`renamedFrom`)."""
+
+    name: IsvcName
+    namespace: DnsLabel
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class CanaryConfig(StrictModel):
+    """One entry of `canary` (Standard mode): a second predictor taking `trafficPercent` of the traffic.
+
+    It is the model's own predictor with the fields set here replacing the model's (typically a new
+    `storageUri`, `formatVersion` or `image` tag).
+    """
+
+    traffic_percent: int = Field(ge=0, le=100)
+    storage_uri: str | None = None
+    format_version: str | None = None
+    runtime: DnsLabel | None = None
+    image: ImageRef | None = None
+    env: EnvList | None = None
+    args: list[str] | None = None
+    resources: ResourceRequirements | None = None
+    min_replicas: int | None = Field(default=None, ge=0)
+    max_replicas: int | None = Field(default=None, ge=0)
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _fetchable_storage_uri(cls, uri: str | None, info: ValidationInfo) -> str | None:
+        return _fetchable(uri, info)
+
+    def overrides(self) -> dict[str, object]:
+        """Model field name -> value, for every field this canary replaces."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "traffic_percent"}
+
+
+class ModelDefaults(StrictModel):
+    """`modelDefaults`: settings every model of the stack inherits unless it sets its own."""
+
+    readiness_timeout: Duration = DEFAULT_READINESS_TIMEOUT
 
 
 class ModelConfig(StrictModel):
@@ -111,6 +176,26 @@ class ModelConfig(StrictModel):
     annotations: dict[str, str] = Field(default_factory=dict)
     mlserver: MLServerTuning | None = None
 
+    # Scheduling.
+    affinity: Affinity | None = None
+    image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+
+    # Autoscaling (rules per deployment mode: `mode_issues`).
+    scale_metric: ScaleMetric | None = None
+    scale_target: int | None = Field(default=None, ge=1)
+    autoscaler_class: AutoscalerClass | None = None
+
+    # Rollouts: Standard mode's list form; `canaryTrafficPercent` above is Knative's.
+    canary: list[CanaryConfig] = Field(default_factory=list)
+
+    # The `storageCredentials` entry (same namespace) whose ServiceAccount the predictor runs as.
+    storage_credentials: DnsLabel | None = None
+    # How long `pulumi up` waits for the model to become Ready (default: modelDefaults.readinessTimeout).
+    readiness_timeout: Duration | None = None
+    # Where this entry lived before a rename or namespace move: kept as a Pulumi alias so the change is planned
+    # as a create-before-delete replacement of the same resource, not an unrelated delete and create.
+    renamed_from: ModelRef | None = None
+
     @property
     def is_custom_image(self) -> bool:
         return self.image is not None
@@ -146,11 +231,7 @@ class ModelConfig(StrictModel):
     @field_validator("storage_uri")
     @classmethod
     def _fetchable_storage_uri(cls, uri: str | None, info: ValidationInfo) -> str | None:
-        prefixes = (info.context or {}).get("extra_storage_uri_prefixes", ())
-        problem = storage_uri_problem(uri, prefixes) if uri is not None else None
-        if problem:
-            raise ValueError(problem)
-        return uri
+        return _fetchable(uri, info)
 
     def env_value(self, name: str) -> str | None:
         for var in self.env:
@@ -186,6 +267,7 @@ class ModelConfig(StrictModel):
                     ("a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"),
                 )
         yield from self._replica_issues()
+        yield from self._link_issues()
         host = f"{self.name}-predictor-{self.namespace}"
         if len(host) > DNS1123_LABEL_MAX:
             yield (
@@ -201,6 +283,116 @@ class ModelConfig(StrictModel):
         low, high = self.min_replicas, self.max_replicas
         if low is not None and high is not None and high != 0 and low > high:
             yield ("minReplicas",), f"minReplicas ({low}) must not exceed maxReplicas ({high})"
+
+    def _link_issues(self) -> Iterator[Issue]:
+        if self.storage_credentials is not None and self.service_account_name is not None:
+            yield (
+                ("serviceAccountName",),
+                (
+                    "set either storageCredentials (the program creates and uses its ServiceAccount) or "
+                    "serviceAccountName (an existing ServiceAccount), not both"
+                ),
+            )
+        if self.renamed_from is not None and self.renamed_from.key == f"{self.namespace}/{self.name}":
+            yield ("renamedFrom",), "names this model itself; remove renamedFrom once the rename has been applied"
+
+    def canary_model(self, canary: CanaryConfig) -> ModelConfig:
+        """The predictor a canary entry runs: this model with the canary's fields replacing its own."""
+        return self.model_copy(update={**canary.overrides(), "canary": [], "canary_traffic_percent": None})
+
+    def _canary_issues(self) -> Iterator[Issue]:
+        total = sum(canary.traffic_percent for canary in self.canary)
+        if total > 100:
+            yield ("canary",), f"trafficPercent of the canaries adds up to {total}; KServe allows at most 100"
+        for index, canary in enumerate(self.canary):
+            where: tuple[str | int, ...] = ("canary", index)
+            given = canary.overrides()
+            if not given:
+                yield (
+                    where,
+                    (
+                        "a canary must change something: set storageUri, formatVersion, runtime, image, env, args, "
+                        "resources, minReplicas or maxReplicas"
+                    ),
+                )
+            if self.is_custom_image:
+                for key in ("format_version", "runtime"):
+                    if key in given:
+                        alias = type(canary).model_fields[key].alias
+                        yield (*where, alias), "applies only to models with 'format', not to 'image'"
+            elif "image" in given:
+                yield (*where, "image"), "applies only to models with 'image'; change storageUri or formatVersion"
+            merged = self.canary_model(canary)
+            low, high = merged.min_replicas, merged.max_replicas
+            if low is not None and high is not None and high != 0 and low > high:
+                yield (*where, "minReplicas"), f"minReplicas ({low}) must not exceed maxReplicas ({high})"
+
+    def mode_issues(self, mode: str) -> Iterator[Issue]:
+        """KServe's autoscaling and rollout rules for the stack's deployment mode (its webhook rules 6 and 8)."""
+        if mode == "Knative":
+            if self.autoscaler_class is not None:
+                yield (
+                    ("autoscalerClass",),
+                    (
+                        "applies to Standard mode (it picks the scaler of the predictor Deployment); in Knative "
+                        "mode the Knative Pod Autoscaler scales: remove autoscalerClass and use scaleMetric "
+                        "concurrency or rps"
+                    ),
+                )
+            if self.scale_metric in ("cpu", "memory"):
+                yield (
+                    ("scaleMetric",),
+                    (f"{self.scale_metric} is not a Knative scale metric: use concurrency or rps in Knative mode"),
+                )
+            if self.canary:
+                yield (
+                    ("canary",),
+                    (
+                        "the canary list needs kserve.deploymentMode: Standard; in Knative mode set "
+                        "canaryTrafficPercent on the model and change it in place (Knative keeps the previous revision)"
+                    ),
+                )
+            return
+        yield from self._canary_issues()
+        scaler = self.autoscaler_class or "hpa"
+        if scaler == "hpa":
+            if self.scale_metric in ("concurrency", "rps"):
+                yield (
+                    ("scaleMetric",),
+                    (
+                        f"{self.scale_metric} needs Knative mode; Standard mode with autoscalerClass hpa scales on cpu "
+                        "or memory"
+                    ),
+                )
+            if (self.scale_metric or "cpu") == "cpu" and self.scale_target is not None and self.scale_target > 100:
+                yield (
+                    ("scaleTarget",),
+                    (f"{self.scale_target}: with scaleMetric cpu the target is a utilisation percentage, 1 to 100"),
+                )
+            if self.min_replicas == 0:
+                yield (
+                    ("minReplicas",),
+                    (
+                        "0: Standard mode with the hpa autoscaler cannot scale to zero; set minReplicas >= 1 (scale to "
+                        "zero needs Knative mode or autoscalerClass: keda)"
+                    ),
+                )
+        elif scaler == "keda":
+            if self.scale_metric is not None:
+                yield (
+                    ("scaleMetric",),
+                    (
+                        "KServe rejects scaleMetric with autoscalerClass keda (KEDA scales on its own triggers); "
+                        "remove scaleMetric"
+                    ),
+                )
+        else:
+            for key, value in (("scaleMetric", self.scale_metric), ("scaleTarget", self.scale_target)):
+                if value is not None:
+                    yield (
+                        (key,),
+                        (f"has no effect with autoscalerClass {scaler}: KServe creates no autoscaler; remove it"),
+                    )
 
 
 def env_manifest(env: list[EnvVar]) -> list[dict]:

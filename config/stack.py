@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import difflib
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from config.base import StrictModel, issues_from_validation_error
+from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
-from config.models import ModelConfig
+from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
-from config.runtimes import RuntimeConfig
+from config.runtimes import (
+    BUILTIN_RUNTIMES,
+    RuntimeConfig,
+    RuntimeView,
+    enabled_builtin_runtimes,
+    priority_conflicts,
+)
 
 PROJECT = "kserve-platform"
 
@@ -24,6 +33,11 @@ class StackConfig(StrictModel):
     runtimes: list[RuntimeConfig] = Field(default_factory=list)
     models: list[ModelConfig] = Field(default_factory=list)
     namespaces: NamespacesConfig = Field(default_factory=NamespacesConfig)
+    model_defaults: ModelDefaults = Field(default_factory=ModelDefaults)
+    # Bucket credentials (Secret + ServiceAccount per entry) that models name in `storageCredentials`.
+    storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
+    # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
+    public_storage_uri_prefixes: list[str] = Field(default_factory=list)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
@@ -52,10 +66,25 @@ class StackConfig(StrictModel):
         existing = set(self.kserve.existing_namespaces)
         return list(dict.fromkeys(m.namespace for m in self.models if m.namespace not in existing))
 
+    def readiness_timeout(self, model: ModelConfig) -> str:
+        return model.readiness_timeout or self.model_defaults.readiness_timeout
 
-def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
+    def credential(self, model: ModelConfig) -> StorageCredentialConfig | None:
+        for entry in self.storage_credentials:
+            if (entry.namespace, entry.name) == (model.namespace, model.storage_credentials):
+                return entry
+        return None
+
+    def secret_config_keys(self) -> list[str]:
+        """Every secret config key the credentials read, in declaration order."""
+        return list(dict.fromkeys(key for entry in self.storage_credentials for key in entry.secret_refs().values()))
+
+
+def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
     """Validate raw stack values (top-level keys without the `kserve-platform:` prefix).
 
+    `secret_keys` names the config keys set with `--secret` that are not structured config: their values are
+    never read here, only whether the credentials that reference them find them.
     Raises `ConfigError` listing every problem, each with its key path, or returns the typed config.
     """
     if not isinstance(values, Mapping):
@@ -65,15 +94,33 @@ def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
     kserve = _valid_or_none(KServeConfig, values.get("kserve")) or KServeConfig()
     context = {"extra_storage_uri_prefixes": tuple(kserve.extra_storage_uri_prefixes)}
+    raw_credentials = values.get("storageCredentials")
+    credentials = _valid_items(StorageCredentialConfig, raw_credentials)
+    # Keys the credentials read as secrets are not stack-config keys: keep them out of the strict model (a
+    # referenced key stored in plaintext is reported below, once, with its fix).
+    referenced = {key for _, entry in credentials for key in entry.secret_refs().values()}
+    structured = set(StackConfig.allowed_keys())
+    plain = {key: value for key, value in values.items() if key not in referenced or key in structured}
     try:
-        stack = StackConfig.model_validate(dict(values), context=context)
+        stack = StackConfig.model_validate(plain, context=context)
     except ValidationError as error:
         issues.extend(issues_from_validation_error(error, StackConfig))
 
     # When some entries are malformed, still check the rules of the well-formed ones so one run reports all.
     models = list(enumerate(stack.models)) if stack else _valid_items(ModelConfig, values.get("models"), context)
     runtimes = list(enumerate(stack.runtimes)) if stack else _valid_items(RuntimeConfig, values.get("runtimes"))
-    for loc, message in _stack_rules(kserve, models, runtimes):
+    if stack:
+        credentials = list(enumerate(stack.storage_credentials))
+    facts = _Facts(
+        kserve=kserve,
+        models=models,
+        runtimes=runtimes,
+        credentials=credentials,
+        secret_keys=set(secret_keys),
+        plain_keys=set(values),
+        all_credentials_valid=len(credentials) == len(raw_credentials if isinstance(raw_credentials, list) else []),
+    )
+    for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(issues)
@@ -98,17 +145,44 @@ def _valid_items(model: type[BaseModel], raw: Any, context: dict | None = None) 
     return out
 
 
-def _stack_rules(
-    kserve: KServeConfig,
-    models: list[tuple[int, ModelConfig]],
-    runtimes: list[tuple[int, RuntimeConfig]],
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    for loc, message in kserve.install_issues():
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class _Facts:
+    """The well-formed parts of a stack config, for rules spanning several entries."""
+
+    kserve: KServeConfig
+    models: list[tuple[int, ModelConfig]]
+    runtimes: list[tuple[int, RuntimeConfig]]
+    credentials: list[tuple[int, StorageCredentialConfig]]
+    secret_keys: set[str]
+    plain_keys: set[str]
+    all_credentials_valid: bool
+
+    @property
+    def namespaces(self) -> set[str]:
+        """Namespaces that will exist: those of the models (created) and the declared existing ones."""
+        return {model.namespace for _, model in self.models} | set(self.kserve.existing_namespaces)
+
+
+def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    for loc, message in facts.kserve.install_issues():
         yield ("kserve", *loc), message
+    yield from _model_rules(facts)
+    yield from _runtime_rules(facts)
+    yield from _credential_rules(facts)
+
+
+def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     seen: dict[tuple[str, str], int] = {}
-    for index, model in models:
+    former: dict[str, int] = {}
+    current = {f"{model.namespace}/{model.name}" for _, model in facts.models}
+    for index, model in facts.models:
         where = ("models", index)
         for loc, message in model.rule_issues():
+            yield (*where, *loc), message
+        for loc, message in model.mode_issues(facts.kserve.deployment_mode):
             yield (*where, *loc), message
         key = (model.namespace, model.name)
         if key in seen:
@@ -121,18 +195,215 @@ def _stack_rules(
             )
         else:
             seen[key] = index
-        if model.canary_traffic_percent is not None and kserve.deployment_mode != "Knative":
+        if model.canary_traffic_percent is not None and facts.kserve.deployment_mode != "Knative":
             yield (
                 (*where, "canaryTrafficPercent"),
                 (
                     "canaryTrafficPercent splits traffic between Knative revisions and needs "
-                    "kserve.deploymentMode: Knative; in Standard mode remove it"
+                    "kserve.deploymentMode: Knative; in Standard mode use the canary list instead"
                 ),
             )
-    runtime_names: dict[tuple[str | None, str], int] = {}
-    for index, runtime in runtimes:
+        if model.renamed_from is not None:
+            old = model.renamed_from.key
+            if old in current and old != f"{model.namespace}/{model.name}":
+                yield (
+                    (*where, "renamedFrom"),
+                    (f"'{old}' is still declared as a model: a renamed model's old entry must be removed"),
+                )
+            elif old in former:
+                yield (*where, "renamedFrom"), f"'{old}' is already claimed by models[{former[old]}].renamedFrom"
+            else:
+                former[old] = index
+
+
+def _runtime_views(facts: _Facts) -> list[tuple[int | None, RuntimeView]]:
+    builtins: list[tuple[int | None, RuntimeView]] = [
+        (None, view) for view in enabled_builtin_runtimes(facts.kserve.builtin_runtimes)
+    ]
+    return builtins + [(index, runtime.view()) for index, runtime in facts.runtimes]
+
+
+def _runtime_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    names: dict[tuple[str | None, str], int] = {}
+    builtin_names = {view.name for view in BUILTIN_RUNTIMES}
+    for index, runtime in facts.runtimes:
         key = (runtime.namespace, runtime.name)
-        if key in runtime_names:
-            yield ("runtimes", index, "name"), f"'{runtime.name}' is already declared by runtimes[{runtime_names[key]}]"
+        if key in names:
+            yield ("runtimes", index, "name"), f"'{runtime.name}' is already declared by runtimes[{names[key]}]"
         else:
-            runtime_names[key] = index
+            names[key] = index
+        if runtime.namespace is None and runtime.name in builtin_names:
+            yield (
+                ("runtimes", index, "name"),
+                (f"'{runtime.name}' is KServe's built-in ClusterServingRuntime; give the custom runtime its own name"),
+            )
+        if runtime.namespace is not None and runtime.namespace not in facts.namespaces:
+            yield (
+                ("runtimes", index, "namespace"),
+                (
+                    f"'{runtime.namespace}' is neither a model namespace nor listed in kserve.existingNamespaces; "
+                    "a ServingRuntime serves only models of its own namespace (omit namespace for a "
+                    "ClusterServingRuntime)"
+                ),
+            )
+    views = _runtime_views(facts)
+    for index, position, message in priority_conflicts(views):
+        yield ("runtimes", index, "supportedModelFormats", position, "priority"), message
+
+    for index, model in facts.models:
+        if model.is_custom_image or model.format is None:
+            continue
+        yield from _placement_issues(("models", index), model, views)
+        for position, canary in enumerate(model.canary):
+            merged = model.canary_model(canary)
+            if merged.runtime != model.runtime or merged.format_version != model.format_version:
+                yield from _placement_issues(("models", index, "canary", position), merged, views)
+
+
+def _placement_issues(where: Loc, model: ModelConfig, views: list[tuple[int | None, RuntimeView]]) -> Iterator:
+    """KServe's runtime selection, done at preview: the named runtime, or an auto-selected one, must exist in the
+    model's namespace and support its format (+version) and protocol; otherwise KServe reports
+    NoSupportingRuntime after `pulumi up`."""
+    assert model.format is not None
+    visible = [view for _, view in views if view.visible_in(model.namespace)]
+    version = f" version {model.format_version}" if model.format_version else ""
+    wanted = f"{model.format}{version} over protocol {model.protocol}"
+    if model.runtime is not None:
+        named = [view for view in visible if view.name == model.runtime]
+        if not named:
+            names = sorted({view.name for view in visible})
+            close = difflib.get_close_matches(model.runtime, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            yield (
+                (*where, "runtime"),
+                (
+                    f"no runtime '{model.runtime}' is available in namespace '{model.namespace}'{hint} Available: "
+                    f"{', '.join(names)} (declare a custom one under runtimes)"
+                ),
+            )
+        elif not any(view.supports(model.format, model.format_version, model.protocol, False) for view in named):
+            yield (
+                (*where, "runtime"),
+                (
+                    f"{named[0].kind} '{model.runtime}' does not serve {wanted}: it supports "
+                    f"{_describe_support(named[0])}; pick another runtime or change format/protocolVersion"
+                ),
+            )
+        return
+    if any(view.supports(model.format, model.format_version, model.protocol, True) for view in visible):
+        return
+    offers = [
+        f"{view.name} ({', '.join(view.protocols)})"
+        for view in visible
+        if any(f.matches(model.format, model.format_version) for f in view.formats)
+    ]
+    if offers:
+        fix = f"runtimes that know the format speak other protocols: {'; '.join(offers)}; set protocolVersion to one"
+    else:
+        known = sorted({f.name for view in visible for f in view.formats})
+        close = difflib.get_close_matches(model.format, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        fix = (
+            f"{hint}no runtime knows this format (known: {', '.join(repr(name) for name in known)}); or declare a "
+            "custom runtime under runtimes that supports it"
+        )
+    yield (*where, "format"), f"no enabled runtime auto-selects {wanted} (KServe: NoSupportingRuntime): {fix}"
+
+
+def _describe_support(view: RuntimeView) -> str:
+    formats = ", ".join(f"{f.name}{' ' + f.version if f.version else ''}" for f in view.formats)
+    return f"{formats} over {', '.join(view.protocols)}"
+
+
+def _credential_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    by_key: dict[tuple[str, str], StorageCredentialConfig] = {}
+    for index, entry in facts.credentials:
+        where = ("storageCredentials", index)
+        key = (entry.namespace, entry.name)
+        if key in by_key:
+            yield (*where, "name"), f"'{entry.name}' is already declared in namespace '{entry.namespace}'"
+        by_key.setdefault(key, entry)
+        if entry.namespace not in facts.namespaces:
+            yield (
+                (*where, "namespace"),
+                (
+                    f"'{entry.namespace}' is neither a model namespace nor listed in kserve.existingNamespaces; "
+                    "credentials serve only models of their own namespace"
+                ),
+            )
+        for path, config_key in entry.secret_refs().items():
+            set_secret = f"`pulumi config set --secret {PROJECT}:{config_key} <value>`"
+            if config_key in facts.secret_keys:
+                continue
+            loc = (*where, *path.split("."))
+            if config_key in facts.plain_keys:
+                yield (
+                    loc,
+                    (
+                        f"config key '{config_key}' is stored in plaintext in the stack file; remove it "
+                        f"(`pulumi config rm {PROJECT}:{config_key}`) and set it again as a secret: {set_secret}"
+                    ),
+                )
+            else:
+                yield loc, f"secret config key '{config_key}' is not set; set it with {set_secret}"
+    referenced = {key for _, entry in facts.credentials for key in entry.secret_refs().values()}
+    if facts.all_credentials_valid:
+        for key in sorted(facts.secret_keys - referenced - set(StackConfig.allowed_keys())):
+            yield (
+                (key,),
+                (
+                    "secret config key not used by any storageCredentials entry: reference it (e.g. "
+                    f"s3.secretAccessKeySecret: {key}) or remove it with `pulumi config rm {PROJECT}:{key}`"
+                ),
+            )
+    for index, model in facts.models:
+        if model.storage_credentials is None:
+            continue
+        entry = by_key.get((model.namespace, model.storage_credentials))
+        if entry is None:
+            names = sorted(name for namespace, name in by_key if namespace == model.namespace)
+            yield (
+                ("models", index, "storageCredentials"),
+                (
+                    f"no storageCredentials entry '{model.storage_credentials}' in namespace '{model.namespace}' "
+                    f"(declared there: {', '.join(names) or 'none'})"
+                ),
+            )
+            continue
+        for where, uri in _storage_uris(index, model):
+            needed = credential_type_for_uri(uri)
+            if needed is not None and needed != entry.type:
+                yield (
+                    where,
+                    (
+                        f"'{uri}' needs {needed} credentials, but storageCredentials '{entry.name}' holds {entry.type} "
+                        "credentials"
+                    ),
+                )
+
+
+def _storage_uris(index: int, model: ModelConfig) -> Iterator[tuple[Loc, str | None]]:
+    yield ("models", index, "storageUri"), model.storage_uri
+    for position, canary in enumerate(model.canary):
+        if canary.storage_uri is not None:
+            yield ("models", index, "canary", position, "storageUri"), canary.storage_uri
+
+
+def storage_warnings(stack: StackConfig) -> list[str]:
+    """Models whose bucket usually needs credentials but have none: a warning, not an error, because public
+    buckets (such as gs://seldon-models) are read anonymously."""
+    out = []
+    for index, model in enumerate(stack.models):
+        if model.storage_credentials is not None or model.service_account_name is not None:
+            continue
+        for where, uri in _storage_uris(index, model):
+            needed = credential_type_for_uri(uri)
+            public = uri is not None and uri.startswith(tuple(stack.public_storage_uri_prefixes))
+            if needed is not None and not public:
+                out.append(
+                    f"{format_path(where)}: '{uri}' is read without credentials; unless the bucket is public, the "
+                    f"storage initializer fails with 'Unable to locate credentials'. Declare a storageCredentials "
+                    f"entry ({needed}) in namespace '{model.namespace}' and set models[{index}].storageCredentials "
+                    "to its name (or, for a public bucket, add its prefix to publicStorageUriPrefixes)"
+                )
+    return out

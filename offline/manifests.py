@@ -42,10 +42,12 @@ def kubernetes_object(resource: RegisteredResource, redact: bool = True) -> dict
         return None
     obj = _whole_numbers(inputs)
     if redact and obj["kind"] == "Secret":
-        # Secret payloads never leave the program in plaintext, whether or not they were marked secret.
+        # Secret payloads never leave the program in plaintext, whether or not they were marked secret. The
+        # key names are not secret (pulumi-kubernetes marks the whole map secret), so a reviewer still sees them.
+        plain = resource.inputs
         for key in ("data", "stringData"):
-            if isinstance(obj.get(key), dict):
-                obj[key] = {name: SECRET for name in obj[key]}
+            if isinstance(plain.get(key), dict):
+                obj[key] = {name: SECRET for name in sorted(plain[key])}
     ordered = {key: obj[key] for key in ("apiVersion", "kind", "metadata") if key in obj}
     ordered.update({key: value for key, value in obj.items() if key not in ordered})
     return ordered

@@ -147,6 +147,8 @@ def test_outputs_name_namespace_and_v2_path_per_model(run_stack) -> None:
         "name": "my-model",
         "namespace": "models-dev",
         "inferencePath": "/v2/models/my-model/infer",
+        "url": "http://my-model-predictor.models-dev.svc.cluster.local",
+        "inferenceUrl": "http://my-model-predictor.models-dev.svc.cluster.local/v2/models/my-model/infer",
     }
     assert set(outputs) == {"models-dev/my-model", "models-dev/custom-model", "models-dev/xgboost-iris"}
 
