@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.security import container_security_context, pod_security_context
 from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -34,6 +35,7 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
     container["ports"] = [{"containerPort": model.container_port, "protocol": "TCP"}]
     if model.resources is not None:
         container["resources"] = model.resources.manifest()
+    container["securityContext"] = container_security_context()
     return container
 
 
@@ -51,6 +53,8 @@ def _builtin_model(model: ModelConfig) -> dict[str, Any]:
         spec["args"] = list(model.args)
     if model.resources is not None:
         spec["resources"] = model.resources.manifest()
+    # Merged by KServe into the runtime's kserve-container.
+    spec["securityContext"] = container_security_context()
     return spec
 
 
@@ -74,6 +78,9 @@ def predictor_spec(model: ModelConfig) -> dict[str, Any]:
         "nodeSelector": dict(model.node_selector) or None,
         "tolerations": [t.manifest() for t in model.tolerations] or None,
         "affinity": model.affinity.manifest() if model.affinity else None,
+        "securityContext": pod_security_context(),
+        # Predictors do not call the Kubernetes API; a token is mounted only for a model that asks for one.
+        "automountServiceAccountToken": model.automount_service_account_token,
     }
     predictor.update({key: value for key, value in optional.items() if value is not None})
     return predictor

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.security import container_security_context
 from config.kubernetes import EnvVar
 from config.models import env_manifest
 from config.runtimes import DEFAULT_RUNTIME_RESOURCES, MLSERVER_PORT_ENV, RuntimeConfig
@@ -19,15 +20,6 @@ from config.runtimes import DEFAULT_RUNTIME_RESOURCES, MLSERVER_PORT_ENV, Runtim
 API_VERSION = "serving.kserve.io/v1alpha1"
 # KServe picks the serving container by this name, as in its built-in kserve-mlserver runtime.
 RUNTIME_CONTAINER = "kserve-container"
-# What KServe's own runtimes run with: not root, no privilege escalation, every capability dropped.
-SECURITY_CONTEXT = {
-    "allowPrivilegeEscalation": False,
-    "privileged": False,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    # Pod Security `restricted` (the default for model namespaces in Standard mode) also requires a seccomp profile.
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 def _container(runtime: RuntimeConfig) -> dict[str, Any]:
@@ -42,7 +34,7 @@ def _container(runtime: RuntimeConfig) -> dict[str, Any]:
     if runtime.args:
         container["args"] = list(runtime.args)
     container["resources"] = runtime.resources.manifest() if runtime.resources else DEFAULT_RUNTIME_RESOURCES
-    container["securityContext"] = SECURITY_CONTEXT
+    container["securityContext"] = container_security_context()
     return container
 
 

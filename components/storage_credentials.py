@@ -22,7 +22,13 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
 def service_account_manifest(entry: StorageCredentialConfig) -> dict[str, Any]:
     """The ServiceAccount a model runs as (plain data)."""
     metadata: dict[str, Any] = {"name": entry.name, "namespace": entry.namespace, "labels": dict(MANAGED_BY)}
-    obj: dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}
+    # Pods opt in to a token themselves (models[].automountServiceAccountToken); the account grants none by default.
+    obj: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata,
+        "automountServiceAccountToken": False,
+    }
     store = entry.store
     if isinstance(store, S3Credential) and store.role_arn is not None:
         # IRSA: EKS injects the role's web identity into pods of this ServiceAccount; KServe reads the S3 settings
@@ -81,6 +87,7 @@ class StorageCredentials(pulumi.ComponentResource):
             f"{name}-sa",
             metadata=account["metadata"],
             secrets=account.get("secrets"),
+            automount_service_account_token=account["automountServiceAccountToken"],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *account_depends]),
         )
         self.service_account_name = pulumi.Output.from_input(args.entry.name)

@@ -179,6 +179,8 @@ class ModelConfig(StrictModel):
     # Scheduling.
     affinity: Affinity | None = None
     image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+    # Mount the ServiceAccount token into predictor pods (off: predictors do not call the Kubernetes API).
+    automount_service_account_token: bool = False
 
     # Autoscaling (rules per deployment mode: `mode_issues`).
     scale_metric: ScaleMetric | None = None
