@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from config.base import StrictModel, issues_from_validation_error
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import KServeConfig
+from config.mlserver import env_conflicts
 from config.models import ModelConfig
 from config.runtimes import RuntimeConfig
 
@@ -86,7 +87,7 @@ def _stack_rules(
     seen: dict[tuple[str, str], int] = {}
     for index, model in models:
         where = ("models", index)
-        for loc, message in model.rule_issues():
+        for loc, message in [*model.rule_issues(), *env_conflicts(model)]:
             yield (*where, *loc), message
         key = (model.namespace, model.name)
         if key in seen:
