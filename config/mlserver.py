@@ -151,9 +151,12 @@ def env_conflicts(model: ModelConfig) -> Iterator[tuple[tuple[str | int, ...], s
     for index, var in enumerate(model.env):
         for setting in TUNING_SETTINGS:
             if var.name == setting.env_name:
-                yield ("env", index, "name"), (
-                    f"{var.name} is derived from mlserver.{setting.config_key}; set that instead of the env var, so "
-                    "the cluster and `serve_local.py` use the same value"
+                yield (
+                    ("env", index, "name"),
+                    (
+                        f"{var.name} is derived from mlserver.{setting.config_key}; set that instead of the env var, so "
+                        "the cluster and `serve_local.py` use the same value"
+                    ),
                 )
 
 
