@@ -86,6 +86,21 @@ def test_committed_stacks_render_exactly_the_translated_env(run_stack, stack):
         assert derived == translate.mlserver_env(model)
 
 
+def test_dev_stack_sklearn_model_runs_inference_in_the_main_process(run_stack):
+    assert predictor(run_stack("dev"), "my-model")["model"]["env"] == [
+        {"name": "MLSERVER_PARALLEL_WORKERS", "value": "0"}
+    ]
+
+
+def test_isvc_with_mlserver_env_is_valid_against_the_crd(run_config):
+    from tests.schemas import schema_errors
+
+    run = run_config({"models": [builtin(mlserver=TUNING), custom(mlserver=TUNING)]})
+    for isvc in run.by_type(ISVC):
+        obj = {key: isvc.inputs[key] for key in ("apiVersion", "kind", "metadata", "spec")}
+        assert schema_errors(obj) == []
+
+
 # --- config rules ------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localserve.server import free_port, request
+from tests.conftest import PROJECT_DIR
+
 pytest.importorskip("mlserver", reason="MLServer is optional: pip install -r requirements-mlserver.txt")
 pytest.importorskip("mlserver_sklearn")
 pytest.importorskip("mlserver_xgboost")
@@ -25,8 +28,6 @@ linear_model = pytest.importorskip("sklearn.linear_model")
 neighbors = pytest.importorskip("sklearn.neighbors")
 xgb = pytest.importorskip("xgboost")
 
-from localserve.server import free_port, request  # noqa: E402
-from tests.conftest import PROJECT_DIR  # noqa: E402
 
 READY_TIMEOUT_S = 90
 # The stack's tuning for the sklearn model: every key reaches MLServer (the version is visible in the V2 API).
@@ -267,7 +268,7 @@ def test_model_that_fails_to_load_exits_non_zero_with_the_log_tail(tmp_path, sta
     result = subprocess.run(
         [sys.executable, "serve_local.py", "--stack", "test", "--config-file", str(stack_file), "--model", "broken",
          "--port", str(free_port()), "--quiet", "--ready-timeout", "60"],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 4, result.stdout + result.stderr
     assert "before model 'broken' was ready" in result.stderr
@@ -276,10 +277,12 @@ def test_model_that_fails_to_load_exits_non_zero_with_the_log_tail(tmp_path, sta
 
 def test_unknown_model_and_unfetchable_artifact_are_clear_errors(stack_file):
     run = [sys.executable, "serve_local.py", "--stack", "test", "--config-file", str(stack_file)]
-    result = subprocess.run([*run, "--model", "nope"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*run, "--model", "nope"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 2 and "models-test/my-model" in result.stderr
     dev = [sys.executable, "serve_local.py", "--stack", "dev", "--model", "my-model"]
-    result = subprocess.run(dev, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(dev, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False)
     # The dev stack's artifact lives in a public bucket: without a client library (or network) the command
     # says how to serve it anyway.
     assert result.returncode == 3 and "--model-dir" in result.stderr
