@@ -8,7 +8,9 @@ Packaged with `mlserver build . -t my-custom-server:0.1.0` and served locally by
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 import numpy as np
 from mlserver import MLModel
@@ -26,8 +28,8 @@ class NearestCentroidModel(MLModel):
 
     async def load(self) -> bool:
         uri = await get_model_uri(self._settings, wellknown_filenames=WELLKNOWN_ARTIFACTS)
-        with open(uri, encoding="utf-8") as handle:
-            artifact = json.load(handle)
+        # Off the event loop: MLServer keeps serving other models while this one loads.
+        artifact = json.loads(await asyncio.to_thread(Path(uri).read_text, encoding="utf-8"))
         self._centroids = np.asarray(artifact["centroids"], dtype=np.float64)
         self._labels = np.asarray(artifact["labels"], dtype=np.int64)
         if self._centroids.ndim != 2 or len(self._labels) != len(self._centroids):
