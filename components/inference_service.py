@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.security import container_security_context, pod_security_context
+from config.mlserver import mlserver_env
 from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -29,6 +30,8 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
         # KServe runs its storage initializer for a custom container that sets STORAGE_URI; the model then
         # lands in /mnt/models.
         env.append({"name": "STORAGE_URI", "value": model.storage_uri})
+    # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
+    env.extend(mlserver_env(model))
     container: dict[str, Any] = {"name": PREDICTOR_CONTAINER, "image": model.image, "env": env}
     if model.args:
         container["args"] = list(model.args)
@@ -47,8 +50,10 @@ def _builtin_model(model: ModelConfig) -> dict[str, Any]:
     if model.runtime is not None:
         spec["runtime"] = model.runtime
     spec["storageUri"] = model.storage_uri
-    if model.env:
-        spec["env"] = env_manifest(model.env)
+    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses).
+    env = env_manifest(model.env) + mlserver_env(model)
+    if env:
+        spec["env"] = env
     if model.args:
         spec["args"] = list(model.args)
     if model.resources is not None:

@@ -95,6 +95,8 @@ class MLServerTuning(StrictModel):
     max_batch_size: int | None = Field(default=None, ge=1)
     # ... waiting at most this many seconds for a batch to fill.
     max_batch_time: float | None = Field(default=None, ge=0)
+    # The model version MLServer reports and also serves at /v2/models/<name>/versions/<version>/infer.
+    model_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=63)
 
 
 class ModelRef(StrictModel):

@@ -13,6 +13,7 @@ from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
 from config.runtimes import (
@@ -180,7 +181,7 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     current = {f"{model.namespace}/{model.name}" for _, model in facts.models}
     for index, model in facts.models:
         where = ("models", index)
-        for loc, message in model.rule_issues():
+        for loc, message in [*model.rule_issues(), *env_conflicts(model)]:
             yield (*where, *loc), message
         for loc, message in model.mode_issues(facts.kserve.deployment_mode):
             yield (*where, *loc), message

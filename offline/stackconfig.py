@@ -1,0 +1,55 @@
+"""Typed stack config straight from the stack files, without Pulumi: for tools beside the program
+(`serve_local.py`, benchmarks, policies) that need the same `StackConfig` the program validates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError, ConfigIssue
+from config.stack import PROJECT, StackConfig, parse_stack_config
+from offline.stackfile import StackSettings, read_stack_settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _decode(text: str) -> Any:
+    # What `pulumi.Config.get_object` does (and `config.source` falls back to the text when it is not JSON).
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def config_values(settings: StackSettings) -> dict[str, Any]:
+    """The `kserve-platform:` keys of flat stack settings, decoded, without the project prefix."""
+    prefix = f"{PROJECT}:"
+    return {key[len(prefix) :]: _decode(text) for key, text in settings.config.items() if key.startswith(prefix)}
+
+
+def typed_config(settings: StackSettings) -> StackConfig:
+    """Validate flat stack settings into `StackConfig`; raises `ConfigError` with every problem.
+
+    As `config.source.load_stack_config` does under Pulumi: secret keys that are not structured config (the
+    credentials' access keys) are passed by name only, never as values."""
+    prefix = f"{PROJECT}:"
+    structured = set(StackConfig.allowed_keys())
+    secrets = {key[len(prefix) :] for key in settings.secret_keys if key.startswith(prefix)} - structured
+    values = {key: value for key, value in config_values(settings).items() if key not in secrets}
+    return parse_stack_config(values, secret_keys=secrets)
+
+
+def stack_file_for(stack: str, config_file: Path | None = None, project_dir: Path = PROJECT_DIR) -> Path:
+    """`Pulumi.<stack>.yaml` in the project, or the explicitly given file."""
+    return config_file if config_file is not None else project_dir / f"Pulumi.{stack}.yaml"
+
+
+def load_stack_config(
+    stack: str, config_file: Path | None = None, project_dir: Path = PROJECT_DIR
+) -> tuple[Path, StackConfig]:
+    """The typed config of a stack (its file and the parsed config); `ConfigError` when missing or invalid."""
+    stack_file = stack_file_for(stack, config_file, project_dir)
+    if not stack_file.is_file():
+        raise ConfigError([ConfigIssue(str(stack_file), "no such stack file; create it or pass --config-file")])
+    return stack_file, typed_config(read_stack_settings(project_dir / "Pulumi.yaml", stack_file))
