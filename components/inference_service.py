@@ -174,12 +174,12 @@ class InferenceService(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create=args.readiness_timeout, update=args.readiness_timeout),
             ),
         )
-        url = cluster_url(model)
-        self.name = pulumi.Output.from_input(model.name)
-        self.namespace = pulumi.Output.from_input(model.namespace)
-        self.inference_path = pulumi.Output.from_input(model.inference_path)
-        self.url = pulumi.Output.from_input(url)
-        self.inference_url = pulumi.Output.from_input(f"{url}{model.inference_path}")
+        # Known from config alone, so plain strings: no Output per value (it adds up over a thousand models).
+        self.name: str = model.name
+        self.namespace: str = model.namespace
+        self.inference_path: str = model.inference_path
+        self.url: str = cluster_url(model)
+        self.inference_url: str = f"{self.url}{model.inference_path}"
         self.register_outputs(
             {
                 "name": self.name,

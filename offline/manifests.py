@@ -118,8 +118,15 @@ def write(rendered: Rendered, out: Path) -> None:
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True)
     for path, obj in rendered.objects.items():
-        (out / path).write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
+        (out / path).write_text(_dump(obj), encoding="utf-8")
     (out / HELM_RELEASES_FILE).write_text(
-        yaml.safe_dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}, sort_keys=False),
-        encoding="utf-8",
+        _dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}), encoding="utf-8"
     )
+
+
+# libyaml's emitter where PyYAML was built with it (same YAML, several times faster), else the Python one.
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _dump(document: Any) -> str:
+    return yaml.dump(document, Dumper=_SafeDumper, sort_keys=False)

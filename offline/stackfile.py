@@ -11,6 +11,9 @@ import yaml
 
 from config.errors import ConfigError, ConfigIssue
 
+# libyaml's loader where PyYAML was built with it (a large stack file parses ~10x faster), else the Python one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # What the render passes for a `secure:` value it cannot decrypt (it never sees a passphrase or a KMS key).
 UNDECRYPTED_SECRET = "[secret: encrypted in the stack file]"
 
@@ -25,7 +28,7 @@ class StackSettings:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except OSError as error:
         raise ConfigError([ConfigIssue(str(path), f"cannot read the file: {error.strerror or error}")]) from error
     except yaml.YAMLError as error:
