@@ -60,7 +60,12 @@ def generated_stack(models: int) -> dict:
                 }
             )
     # The artifacts are in a public bucket: no per-model "credentials missing" warning.
-    return {"config": {"kserve-platform:models": entries, "kserve-platform:publicStorageUriPrefixes": ["gs://example-models/"]}}
+    return {
+        "config": {
+            "kserve-platform:models": entries,
+            "kserve-platform:publicStorageUriPrefixes": ["gs://example-models/"],
+        }
+    }
 
 
 def measure(command: list[str]) -> tuple[float, float]:
