@@ -305,6 +305,15 @@ def summary_line(result: RenderDiff) -> str:
     return text
 
 
+def _changed_lines(label: str, fields: Any) -> list[str]:
+    """`~ label` and its changed fields, at most the shown limit, for the text report."""
+    shown, more = _limited(fields)
+    lines = [f"~ {label}", *(f"    {_change_line(item)}" for item in shown)]
+    if more:
+        lines.append(f"    ... and {more} more changed fields")
+    return lines
+
+
 def to_text(result: RenderDiff, stack: str | None = None) -> str:
     lines = [f"stack {stack}: {summary_line(result)}" if stack else summary_line(result)]
     if result.base_missing:
@@ -314,21 +323,13 @@ def to_text(result: RenderDiff, stack: str | None = None) -> str:
     for key in result.removed:
         lines.append(f"- {key.label()}")
     for change in result.changed:
-        lines.append(f"~ {change.key.label()}")
-        shown, more = _limited(change.fields)
-        lines.extend(f"    {_change_line(item)}" for item in shown)
-        if more:
-            lines.append(f"    ... and {more} more changed fields")
+        lines.extend(_changed_lines(change.key.label(), change.fields))
     for key in result.releases_added:
         lines.append(f"+ Helm chart {release_label(result.head.releases[key])}")
     for key in result.releases_removed:
         lines.append(f"- Helm chart {release_label(result.base.releases[key])}")
     for release in result.releases_changed:
-        lines.append(f"~ Helm chart {release.label}")
-        shown, more = _limited(release.fields)
-        lines.extend(f"    {_change_line(item)}" for item in shown)
-        if more:
-            lines.append(f"    ... and {more} more changed fields")
+        lines.extend(_changed_lines(f"Helm chart {release.label}", release.fields))
     if result.empty:
         lines.append("no changes")
     return "\n".join(lines) + "\n"
