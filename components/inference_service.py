@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from components.manifest import custom_resource
 from components.security import container_security_context, pod_security_context
 from config.mlserver import mlserver_env
 from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
@@ -160,13 +160,10 @@ class InferenceService(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)),
         )
         manifest = inference_service_manifest(model, args.deployment_mode)
-        self.inference_service = k8s.apiextensions.CustomResource(
+        self.inference_service = custom_resource(
             name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(
+            manifest,
+            pulumi.ResourceOptions(
                 parent=self,
                 depends_on=args.depends_on,
                 aliases=aliases,

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from components.manifest import custom_resource
 from components.security import container_security_context
 from config.kubernetes import EnvVar
 from config.models import env_manifest
@@ -74,13 +74,10 @@ class ServingRuntime(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingRuntimeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kserve-platform:runtimes:ServingRuntime", name, None, opts)
         manifest = serving_runtime_manifest(args.runtime)
-        self.runtime = k8s.apiextensions.CustomResource(
+        self.runtime = custom_resource(
             name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            manifest,
+            pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
         self.kind = pulumi.Output.from_input(manifest["kind"])
         self.runtime_name = pulumi.Output.from_input(args.runtime.name)

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
+from components.manifest import custom_resource
 from config.kserve import GatewayApiConfig
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
@@ -118,22 +119,16 @@ class GatewayApi(pulumi.ComponentResource):
             )
             controller.append(self.envoy_gateway)
         gateway_class = gateway_class_manifest(config)
-        self.gateway_class = k8s.apiextensions.CustomResource(
+        self.gateway_class = custom_resource(
             "gateway-class",
-            api_version=gateway_class["apiVersion"],
-            kind=gateway_class["kind"],
-            metadata=gateway_class["metadata"],
-            spec=gateway_class["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*crds, *controller]),
+            gateway_class,
+            pulumi.ResourceOptions(parent=self, depends_on=[*crds, *controller]),
         )
         gateway = gateway_manifest(config, args.gateway_namespace_name)
-        self.gateway = k8s.apiextensions.CustomResource(
+        self.gateway = custom_resource(
             "gateway",
-            api_version=gateway["apiVersion"],
-            kind=gateway["kind"],
-            metadata=gateway["metadata"],
-            spec=gateway["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.gateway_class, args.gateway_namespace]),
+            gateway,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.gateway_class, args.gateway_namespace]),
         )
         self.gateway_ref = pulumi.Output.from_input(f"{args.gateway_namespace_name}/{config.gateway_name}")
         self.register_outputs({"gateway": self.gateway_ref})

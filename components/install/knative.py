@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
+from components.manifest import custom_resource
 from config.kserve import ISTIO_NAMESPACE, KnativeConfig
 from config.kserve import KNATIVE_SERVING_NAMESPACE as SERVING_NAMESPACE
 
@@ -106,13 +107,10 @@ class Knative(pulumi.ComponentResource):
         )
         self.serving_namespace = namespace(SERVING_NAMESPACE, parent=self)
         serving = knative_serving_manifest(config, args.domain)
-        self.serving = k8s.apiextensions.CustomResource(
+        self.serving = custom_resource(
             "knative-serving",
-            api_version=serving["apiVersion"],
-            kind=serving["kind"],
-            metadata=serving["metadata"],
-            spec=serving["spec"],
-            opts=pulumi.ResourceOptions(
+            serving,
+            pulumi.ResourceOptions(
                 parent=self, depends_on=[self.operator, self.ingress_gateway, self.serving_namespace]
             ),
         )
