@@ -9,17 +9,30 @@ import pulumi
 
 from components.manifest import custom_resource
 from components.security import container_security_context, pod_security_context
+from config.kserve_admission import (
+    AUTOSCALER_CLASS_ANNOTATION,
+    DEPLOYMENT_MODE_ANNOTATION,
+    MODEL_FORMAT_ANNOTATION,
+    PREDICTOR_CONTAINER,
+    default_predictor_resources,
+)
 from config.mlserver import mlserver_env
 from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
-# KServe picks the predictor container by this name (else the first one).
-PREDICTOR_CONTAINER = "kserve-container"
-DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 # pulumi-kubernetes waits for this condition, so `pulumi up` fails loudly when a model does not load.
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
-AUTOSCALER_CLASS_ANNOTATION = "serving.kserve.io/autoscalerClass"
+
+# What KServe's mutating webhook (inference_service_defaults.go) would change is already in the emitted object, so the
+# object is a fixed point of its defaulting and `pulumi preview` after `up` shows no diff:
+# - the `modelFormat` annotation (setPredictorModelDefaults) on built-in-runtime models;
+# - a custom container's name and cpu/memory requests and limits (CustomPredictor.Default);
+# - `automountServiceAccountToken` (disableAutomountServiceAccountToken), always set explicitly;
+# - the deploymentMode annotation, always set, in its current spelling (the webhook rewrites the legacy names).
+# Left to the server: the local-model-cache labels and annotations (setLocalModelLabel), which depend on
+# LocalModelCache objects of the cluster the program cannot know. They are not in what the program applies, so the
+# provider's server-side apply never owns or diffs them; the webhook sets them again on every apply.
 
 
 def _custom_container(model: ModelConfig) -> dict[str, Any]:
@@ -36,8 +49,7 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
     if model.args:
         container["args"] = list(model.args)
     container["ports"] = [{"containerPort": model.container_port, "protocol": "TCP"}]
-    if model.resources is not None:
-        container["resources"] = model.resources.manifest()
+    container["resources"] = default_predictor_resources(model.resources.manifest() if model.resources else None)
     container["securityContext"] = container_security_context()
     return container
 
@@ -93,10 +105,13 @@ def predictor_spec(model: ModelConfig) -> dict[str, Any]:
 
 def inference_service_manifest(model: ModelConfig, deployment_mode: str) -> dict[str, Any]:
     """The full InferenceService object for a model entry (plain data, testable without Pulumi)."""
+    # The webhook stores the format as an annotation unless the object carries one (a user's own value wins there too).
+    format_annotation = {MODEL_FORMAT_ANNOTATION: model.format} if model.format is not None else {}
     metadata: dict[str, Any] = {
         "name": model.name,
         "namespace": model.namespace,
         "annotations": {
+            **format_annotation,
             **model.annotations,
             DEPLOYMENT_MODE_ANNOTATION: deployment_mode,
             WAIT_FOR_ANNOTATION: "condition=Ready",
@@ -110,14 +125,16 @@ def inference_service_manifest(model: ModelConfig, deployment_mode: str) -> dict
     if model.canary:
         # Standard mode's list form: each canary is a full predictor taking its share of the traffic.
         spec["canary"] = [
-            {"trafficPercent": canary.traffic_percent, "predictor": _canary_predictor(model, canary)}
-            for canary in model.canary
+            {"trafficPercent": canary.traffic_percent, "predictor": _canary_predictor(model, canary, index)}
+            for index, canary in enumerate(model.canary)
         ]
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
 
 
-def _canary_predictor(model: ModelConfig, canary: CanaryConfig) -> dict[str, Any]:
-    predictor = predictor_spec(model.canary_model(canary))
+def _canary_predictor(model: ModelConfig, canary: CanaryConfig, index: int) -> dict[str, Any]:
+    # validateCanarySpecs: every canary names its predictor (KServe's Deployment and Service are
+    # `<model>-<name>-predictor`); the stable predictor stays unnamed (`<model>-predictor`).
+    predictor = {"name": canary.predictor_name(index), **predictor_spec(model.canary_model(canary))}
     if "model" in predictor:
         # The canary list's schema requires the model container's name (unlike spec.predictor.model); KServe
         # names its predictor container kserve-container, so that is the only safe value.

@@ -17,6 +17,13 @@ from config.base import StrictModel
 
 # A Pulumi custom timeout (Go duration syntax as the engine parses it): one definition for install and models.
 from config.kserve import Duration
+from config.kserve_admission import (
+    DEFAULT_MIN_REPLICAS,
+    PROGRAM_ANNOTATIONS,
+    default_canary_name,
+    defaulted_request_above_limit,
+    predictor_service_name,
+)
 from config.kubernetes import (
     DNS1123_LABEL_MAX,
     DnsLabel,
@@ -110,13 +117,36 @@ class ModelRef(StrictModel):
         return f"{self.namespace}/{self.name}"
 
 
+def _check_predictor_name(value: str) -> str:
+    if not ISVC_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid predictor name: start with a lower-case letter, then lower-case letters, digits "
+            "or '-', ending with a letter or digit (KServe's `predictor.name` pattern)"
+        )
+    return value
+
+
+PredictorName = Annotated[str, AfterValidator(_check_predictor_name)]
+# Keys a canary may not set: KServe runs a canary at fixed replicas (validateCanarySpecs), key -> field name.
+CANARY_FIXED_REPLICA_KEYS = {
+    "maxReplicas": "max_replicas",
+    "scaleMetric": "scale_metric",
+    "scaleTarget": "scale_target",
+    "autoScaling": "auto_scaling",
+}
+
+
 class CanaryConfig(StrictModel):
     """One entry of `canary` (Standard mode): a second predictor taking `trafficPercent` of the traffic.
 
     It is the model's own predictor with the fields set here replacing the model's (typically a new
-    `storageUri`, `formatVersion` or `image` tag).
+    `storageUri`, `formatVersion` or `image` tag), minus the stable predictor's autoscaling: KServe runs a canary at
+    fixed replicas, `minReplicas` (default: the stable minReplicas x trafficPercent / 100, rounded up).
     """
 
+    # KServe's `predictor.name` of the canary: its Deployment and Service are `<model>-<name>-predictor`.
+    # Default: `canary` for the first entry, `canary-<n>` for the n-th (config/kserve_admission.py).
+    name: PredictorName | None = None
     traffic_percent: int = Field(ge=0, le=100)
     storage_uri: str | None = None
     format_version: str | None = None
@@ -126,16 +156,27 @@ class CanaryConfig(StrictModel):
     args: list[str] | None = None
     resources: ResourceRequirements | None = None
     min_replicas: int | None = Field(default=None, ge=0)
-    max_replicas: int | None = Field(default=None, ge=0)
+    # Accepted only to be refused with KServe's reason (canaries run at fixed replicas): `fixed_replica_issues`.
+    max_replicas: int | None = None
+    scale_metric: str | None = None
+    scale_target: int | None = None
+    auto_scaling: dict | None = None
 
     @field_validator("storage_uri")
     @classmethod
     def _fetchable_storage_uri(cls, uri: str | None, info: ValidationInfo) -> str | None:
         return _fetchable(uri, info)
 
+    def predictor_name(self, index: int) -> str:
+        return self.name or default_canary_name(index)
+
     def overrides(self) -> dict[str, object]:
-        """Model field name -> value, for every field this canary replaces."""
-        return {name: getattr(self, name) for name in self.model_fields_set if name != "traffic_percent"}
+        """Model field name -> value, for every model field this canary replaces."""
+        kept = set(self.model_fields_set) - {"name", "traffic_percent", *CANARY_FIXED_REPLICA_KEYS.values()}
+        return {name: getattr(self, name) for name in kept}
+
+    def fixed_replica_keys(self) -> list[str]:
+        return [key for key, name in CANARY_FIXED_REPLICA_KEYS.items() if name in self.model_fields_set]
 
 
 class ModelDefaults(StrictModel):
@@ -199,6 +240,11 @@ class ModelConfig(StrictModel):
     # Where this entry lived before a rename or namespace move: kept as a Pulumi alias so the change is planned
     # as a create-before-delete replacement of the same resource, not an unrelated delete and create.
     renamed_from: ModelRef | None = None
+
+    @property
+    def key(self) -> str:
+        """`namespace/name`, how errors and KServe name the model."""
+        return f"{self.namespace}/{self.name}"
 
     @property
     def is_custom_image(self) -> bool:
@@ -272,14 +318,46 @@ class ModelConfig(StrictModel):
                 )
         yield from self._replica_issues()
         yield from self._link_issues()
-        host = f"{self.name}-predictor-{self.namespace}"
+        yield from self._annotation_issues()
+        yield from self._defaulted_resource_issues()
+        yield from self._host_issues(predictor_service_name(self.name), ("name",))
+
+    def _host_issues(self, service: str, where: tuple[str | int, ...]) -> Iterator[Issue]:
+        host = f"{service}-{self.namespace}"
         if len(host) > DNS1123_LABEL_MAX:
             yield (
-                ("name",),
+                where,
                 (
-                    f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS label, the "
-                    f"host KServe builds from name and namespace; shorten name or namespace by "
-                    f"{len(host) - DNS1123_LABEL_MAX}"
+                    f"{self.key}: '{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS "
+                    f"label, the host KServe builds from the predictor's Service '{service}' and the namespace; "
+                    f"shorten it by {len(host) - DNS1123_LABEL_MAX}"
+                ),
+            )
+
+    def _annotation_issues(self) -> Iterator[Issue]:
+        """validateInferenceServiceAutoscaler and validateAutoScalingCompExtension read these annotations; the program
+        sets them from typed keys (checked against KServe's rules), so a free-form annotation may not."""
+        for key, owner in PROGRAM_ANNOTATIONS.items():
+            if key in self.annotations:
+                yield (
+                    ("annotations", key),
+                    f"{self.key}: the program sets this annotation from {owner}; remove it from annotations",
+                )
+
+    def _defaulted_resource_issues(self) -> Iterator[Issue]:
+        """CustomPredictor.Default (setResourceRequirementDefaults) fills each cpu/memory request and limit a custom
+        container leaves out with KServe's default (1 CPU, 2Gi); a request above the limit it ends up with makes the
+        API server refuse the predictor's pods after `pulumi up` reported success."""
+        if not self.is_custom_image or self.resources is None:
+            return
+        for defaulted, name, request, limit in defaulted_request_above_limit(self.resources.manifest()):
+            given = "limits" if defaulted == "requests" else "requests"
+            yield (
+                ("resources", given, name),
+                (
+                    f"{self.key}: KServe fills the missing {defaulted}.{name} with its default, leaving request "
+                    f"{request} above limit {limit} (the API server refuses the pods); set "
+                    f"resources.{defaulted}.{name} too"
                 ),
             )
 
@@ -301,22 +379,77 @@ class ModelConfig(StrictModel):
             yield ("renamedFrom",), "names this model itself; remove renamedFrom once the rename has been applied"
 
     def canary_model(self, canary: CanaryConfig) -> ModelConfig:
-        """The predictor a canary entry runs: this model with the canary's fields replacing its own."""
-        return self.model_copy(update={**canary.overrides(), "canary": [], "canary_traffic_percent": None})
+        """The predictor a canary entry runs: this model with the canary's fields replacing its own, without the
+        stable predictor's autoscaling (KServe refuses it on a canary and runs the canary at fixed replicas) and
+        without its minReplicas (KServe then sizes the canary from the stable minReplicas and trafficPercent)."""
+        return self.model_copy(
+            update={
+                **canary.overrides(),
+                "min_replicas": canary.min_replicas,
+                "max_replicas": None,
+                "scale_metric": None,
+                "scale_target": None,
+                "canary": [],
+                "canary_traffic_percent": None,
+            }
+        )
 
     def _canary_issues(self) -> Iterator[Issue]:
+        """validateCanarySpecs, for the canary list the program emits (config/kserve_admission.py names them)."""
         total = sum(canary.traffic_percent for canary in self.canary)
         if total > 100:
-            yield ("canary",), f"trafficPercent of the canaries adds up to {total}; KServe allows at most 100"
+            yield (
+                ("canary",),
+                f"{self.key}: trafficPercent of the canaries adds up to {total}; KServe allows at most 100",
+            )
+        if self.canary and self.is_custom_image and self.storage_uri is None:
+            yield (
+                ("canary",),
+                (
+                    f"{self.key}: KServe runs a canary only beside a stable predictor with a model: set storageUri on "
+                    "the model (the custom image then loads it from /mnt/models), or remove canary"
+                ),
+            )
+        names: dict[str, int] = {}
+        stable_min = DEFAULT_MIN_REPLICAS if self.min_replicas is None else self.min_replicas
         for index, canary in enumerate(self.canary):
             where: tuple[str | int, ...] = ("canary", index)
+            name = canary.predictor_name(index)
+            if name in names:
+                yield (
+                    (*where, "name"),
+                    (
+                        f"{self.key}: canary predictor name '{name}' is already used by canary[{names[name]}]; give "
+                        "each canary its own name"
+                    ),
+                )
+            else:
+                names[name] = index
+            yield from self._host_issues(predictor_service_name(self.name, name), (*where, "name"))
+            for key in canary.fixed_replica_keys():
+                yield (
+                    (*where, key),
+                    (
+                        f"{self.key}: a canary runs at fixed replicas (KServe refuses {key} on a canary); remove it "
+                        "and set minReplicas if the default (stable minReplicas x trafficPercent / 100, rounded up) "
+                        "does not suit"
+                    ),
+                )
+            if canary.min_replicas is not None and canary.min_replicas > stable_min:
+                yield (
+                    (*where, "minReplicas"),
+                    (
+                        f"{self.key}: minReplicas ({canary.min_replicas}) must not exceed the stable predictor's "
+                        f"minReplicas ({stable_min}); lower it or raise the model's minReplicas"
+                    ),
+                )
             given = canary.overrides()
             if not given:
                 yield (
                     where,
                     (
-                        "a canary must change something: set storageUri, formatVersion, runtime, image, env, args, "
-                        "resources, minReplicas or maxReplicas"
+                        f"{self.key}: a canary must change something: set storageUri, formatVersion, runtime, image, "
+                        "env, args, resources or minReplicas"
                     ),
                 )
             if self.is_custom_image:
@@ -324,12 +457,21 @@ class ModelConfig(StrictModel):
                     if key in given:
                         alias = type(canary).model_fields[key].alias
                         yield (*where, alias), "applies only to models with 'format', not to 'image'"
+                protocol = next((var.value for var in canary.env or [] if var.name == "PROTOCOL"), None)
+                if protocol is not None and protocol not in CUSTOM_PROTOCOLS:
+                    yield (
+                        (*where, "env"),
+                        (
+                            f"{self.key}: PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe's "
+                            f"validateCustomProtocol), got {protocol!r}"
+                        ),
+                    )
             elif "image" in given:
                 yield (*where, "image"), "applies only to models with 'image'; change storageUri or formatVersion"
             merged = self.canary_model(canary)
-            low, high = merged.min_replicas, merged.max_replicas
-            if low is not None and high is not None and high != 0 and low > high:
-                yield (*where, "minReplicas"), f"minReplicas ({low}) must not exceed maxReplicas ({high})"
+            if merged.is_custom_image and merged.resources is not None:
+                for loc, message in merged._defaulted_resource_issues():
+                    yield (*where, *loc), message
 
     def mode_issues(self, mode: str) -> Iterator[Issue]:
         """KServe's autoscaling and rollout rules for the stack's deployment mode (its webhook rules 6 and 8)."""
@@ -368,10 +510,15 @@ class ModelConfig(StrictModel):
                         "or memory"
                     ),
                 )
-            if (self.scale_metric or "cpu") == "cpu" and self.scale_target is not None and self.scale_target > 100:
+            # validateScalingHPACompExtension tests `metric == cpu && target < 1 || target > 100`: Go binds && first,
+            # so a target above 100 is refused for memory too.
+            if self.scale_target is not None and self.scale_target > 100:
                 yield (
                     ("scaleTarget",),
-                    (f"{self.scale_target}: with scaleMetric cpu the target is a utilisation percentage, 1 to 100"),
+                    (
+                        f"{self.key}: {self.scale_target}: with the hpa autoscaler KServe accepts a scaleTarget of 1 "
+                        f"to 100 (a utilisation percentage) for scaleMetric {self.scale_metric or 'cpu'}"
+                    ),
                 )
             if self.min_replicas == 0:
                 yield (

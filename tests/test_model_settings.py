@@ -75,7 +75,8 @@ def test_custom_image_settings_reach_the_container(run_config) -> None:
     predictor = isvc_for(run_config, entry)["spec"]["predictor"]
     (container,) = predictor["containers"]
     assert container["args"] == ["--workers", "2"]
-    assert container["resources"]["limits"] == {"amd.com/gpu": "2"}
+    # KServe's webhook fills the cpu/memory the entry leaves out (CustomPredictor.Default); the program sends them.
+    assert container["resources"]["limits"] == {"amd.com/gpu": "2", "cpu": "1", "memory": "2Gi"}
     assert predictor["imagePullSecrets"] == [{"name": "registry-pull"}]
 
 
@@ -173,7 +174,12 @@ def test_standard_mode_canary_list(run_config) -> None:
 
 
 def test_custom_image_canary_changes_the_image(run_config) -> None:
-    entry = {**CUSTOM, "canary": [{"trafficPercent": 25, "image": "my-custom-server:0.2.0"}]}
+    # KServe runs a canary only beside a stable predictor with a model (validateCanarySpecs): STORAGE_URI here.
+    entry = {
+        **CUSTOM,
+        "storageUri": "gs://seldon-models/sklearn/iris",
+        "canary": [{"trafficPercent": 25, "image": "my-custom-server:0.2.0"}],
+    }
     spec = isvc_for(run_config, entry)["spec"]
     assert spec["canary"][0]["predictor"]["containers"][0]["image"] == "my-custom-server:0.2.0"
     assert spec["predictor"]["containers"][0]["image"] == "my-custom-server:0.1.0"
