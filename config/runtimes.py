@@ -195,3 +195,28 @@ def priority_conflicts(
                         ),
                     )
         seen.append((index, runtime))
+
+
+def priority_mismatches(runtime: RuntimeConfig) -> Iterator[tuple[int, str]]:
+    """validateModelFormatPrioritySame: within one runtime, the auto-selected entries of one format name must not
+    give different priorities (KServe keeps the first entry's priority per name and compares the later ones with it,
+    whatever their versions). Yields (supportedModelFormats index, message). KServe runs this check only when the
+    scope already holds another runtime; the config refuses it always, since that depends on the cluster."""
+    first: dict[str, tuple[int, int | None]] = {}
+    where = f"{runtime.kind} '{runtime.namespace + '/' if runtime.namespace else ''}{runtime.name}'"
+    for position, entry in enumerate(runtime.supported_model_formats):
+        if not entry.auto_select:
+            continue
+        if entry.name not in first:
+            first[entry.name] = (position, entry.priority)
+            continue
+        earlier, priority = first[entry.name]
+        if priority is not None and entry.priority is not None and priority != entry.priority:
+            yield (
+                position,
+                (
+                    f"{where}: auto-selected {entry.name} has priority {priority} in supportedModelFormats[{earlier}] "
+                    f"and {entry.priority} here; KServe's webhook refuses different priorities for one format in one "
+                    "runtime: use one priority for every version of the format"
+                ),
+            )

@@ -13,6 +13,7 @@ from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.kserve_admission import predictor_service_name
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
@@ -22,6 +23,7 @@ from config.runtimes import (
     RuntimeView,
     enabled_builtin_runtimes,
     priority_conflicts,
+    priority_mismatches,
 )
 
 PROJECT = "kserve-platform"
@@ -175,7 +177,33 @@ def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     yield from _credential_rules(facts)
 
 
+def _predictor_name_clashes(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    """KServe names each predictor's Deployment and Service `<model>-predictor`, or `<model>-<canary>-predictor` for a
+    canary (constants.PredictorServiceName): two entries of one namespace must not end up with one name (model `a`
+    with canary `b-c` and model `a-b` with canary `c`), or the second model's predictor never comes up."""
+    owners: dict[tuple[str, str], tuple[Loc, str]] = {}
+    for index, model in facts.models:
+        predictors: list[tuple[Loc, str]] = [(("models", index, "name"), predictor_service_name(model.name))]
+        if facts.kserve.deployment_mode == "Standard":
+            for position, canary in enumerate(model.canary):
+                where: Loc = ("models", index, "canary", position, "name")
+                predictors.append((where, predictor_service_name(model.name, canary.predictor_name(position))))
+        for where, service in predictors:
+            key = (model.namespace, service)
+            # Two entries with one name are the duplicate-name rule's to report.
+            if key in owners and owners[key][1] != model.name:
+                yield (
+                    where,
+                    (
+                        f"{model.key}: KServe would name this predictor's Deployment and Service '{service}', as it "
+                        f"names the predictor of {format_path(owners[key][0])}; rename the model or the canary"
+                    ),
+                )
+            owners.setdefault(key, (where, model.name))
+
+
 def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    yield from _predictor_name_clashes(facts)
     seen: dict[tuple[str, str], int] = {}
     former: dict[str, int] = {}
     current = {f"{model.namespace}/{model.name}" for _, model in facts.models}
@@ -247,6 +275,9 @@ def _runtime_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
                     "ClusterServingRuntime)"
                 ),
             )
+    for index, runtime in facts.runtimes:
+        for position, message in priority_mismatches(runtime):
+            yield ("runtimes", index, "supportedModelFormats", position, "priority"), message
     views = _runtime_views(facts)
     for index, position, message in priority_conflicts(views):
         yield ("runtimes", index, "supportedModelFormats", position, "priority"), message
