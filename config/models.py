@@ -386,9 +386,8 @@ class ModelConfig(StrictModel):
             update={
                 **canary.overrides(),
                 "min_replicas": canary.min_replicas,
-                "max_replicas": None,
-                "scale_metric": None,
-                "scale_target": None,
+                # Every autoscaling field the model has, so a new one is never inherited by accident.
+                **{name: None for name in CANARY_FIXED_REPLICA_KEYS.values() if name in type(self).model_fields},
                 "canary": [],
                 "canary_traffic_percent": None,
             }
