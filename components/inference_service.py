@@ -30,9 +30,10 @@ WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
 # - a custom container's name and cpu/memory requests and limits (CustomPredictor.Default);
 # - `automountServiceAccountToken` (disableAutomountServiceAccountToken), always set explicitly;
 # - the deploymentMode annotation, always set, in its current spelling (the webhook rewrites the legacy names).
-# Left to the server: the local-model-cache labels and annotations (setLocalModelLabel), which depend on
-# LocalModelCache objects of the cluster the program cannot know. They are not in what the program applies, so the
-# provider's server-side apply never owns or diffs them; the webhook sets them again on every apply.
+# Left to the server: the local-model-cache labels and annotations (setLocalModelLabel), which exist only when the
+# cluster has a LocalModelCache for the model's storageUri, a cluster object the program cannot know. The program never
+# sends those keys, so they are never among its inputs; whether a preview after `refresh` shows them depends on the
+# provider's diff of live state, which only an end-to-end run against a cluster with a model cache can show.
 
 
 def _custom_container(model: ModelConfig) -> dict[str, Any]:
