@@ -4,6 +4,7 @@ validation would: types, enums, patterns, required fields, and unknown fields re
 from __future__ import annotations
 
 import copy
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,10 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def require_shared() -> None:
     if not KSERVE_DIR.is_dir():
-        pytest.skip(f"the upstream KServe v0.20.0 files are not at {KSERVE_DIR} (CI has ../shared beside the checkout)")
+        reason = f"the upstream KServe v0.20.0 files are not at {KSERVE_DIR} (CI has ../shared beside the checkout)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def _strict(schema: Any) -> Any:

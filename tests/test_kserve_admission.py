@@ -765,7 +765,13 @@ RULES = [
         "models[0].scaleMetric",
         "concurrency or rps",
     ),
-    ("validateScalingKPACompExtension", "rps-target-0", _models(model(scaleTarget=0)), "models[0].scaleTarget", "1"),
+    (
+        "validateScalingKPACompExtension",
+        "rps-target-0",
+        _models(model(scaleMetric="rps", scaleTarget=0), kserve=KNATIVE),
+        "models[0].scaleTarget",
+        "greater than or equal to 1",
+    ),
     (
         "validateCanarySpecs",
         "knative-mode",
