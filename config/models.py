@@ -118,7 +118,8 @@ class ModelRef(StrictModel):
 
 
 def _check_predictor_name(value: str) -> str:
-    if not ISVC_NAME.match(value):
+    # fullmatch: `$` alone would admit a trailing newline.
+    if not ISVC_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid predictor name: start with a lower-case letter, then lower-case letters, digits "
             "or '-', ending with a letter or digit (KServe's `predictor.name` pattern)"

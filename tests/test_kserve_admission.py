@@ -802,6 +802,13 @@ RULES = [
     ),
     (
         "validateCanarySpecs",
+        "name-with-trailing-newline",
+        _models(model(canary=[{**CANARY, "name": "canary\n"}])),
+        "models[0].canary[0].name",
+        "predictor.name",
+    ),
+    (
+        "validateCanarySpecs",
         "traffic-above-100",
         _models(model(canary=[{**CANARY, "trafficPercent": 101}])),
         "models[0].canary[0].trafficPercent",
