@@ -5,6 +5,9 @@
 
 Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
 (`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml`.
+Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a stand-in
+value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
+`pulumi config set --secret` command that `pulumi up` needs.
 Exit status: 0 rendered, 2 invalid config (every error on stderr, nothing written).
 """
 
@@ -47,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind}: {count}")
     print(f"  Helm charts: {len(rendered.helm_releases)} (see {manifests.HELM_RELEASES_FILE})")
     print(f"  Remote manifests: {len(rendered.manifest_files)} (see {manifests.HELM_RELEASES_FILE})")
+    for key in settings.stand_in_keys:
+        # The render goes on (it never deploys), but `pulumi up` would stop here: say what to run.
+        print(
+            f"render: note: secret config key '{key}' is not set in {stack_file.name}; rendered with a stand-in value "
+            f"(shown as [secret]). Before `pulumi up`: pulumi config set --secret --stack {args.stack} {key} <value>",
+            file=sys.stderr,
+        )
     return 0
 
 
