@@ -7,7 +7,7 @@ Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and w
 (`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml`.
 Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a stand-in
 value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
-`pulumi config set --secret` command that `pulumi up` needs.
+`pulumi config set --secret` command that `pulumi up` needs; `--strict-secrets` makes them errors instead.
 Exit status: 0 rendered, 2 invalid config (every error on stderr, nothing written).
 """
 
@@ -30,13 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests to")
     parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
+    parser.add_argument(
+        "--strict-secrets",
+        action="store_true",
+        help="no stand-ins: a secret config key the stack file does not set is an error, as under `pulumi up`",
+    )
     args = parser.parse_args(argv)
 
     stack_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     try:
         if not stack_file.is_file():
             raise ConfigError([_missing(stack_file)])
-        settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file)
+        settings = read_stack_settings(
+            PROJECT_DIR / "Pulumi.yaml", stack_file, stand_in_secrets=not args.strict_secrets
+        )
         run = run_program(settings, args.stack)
     except ConfigError as error:
         print(f"render: {stack_file}: {error}", file=sys.stderr)

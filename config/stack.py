@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field, ValidationError
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
-from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.kserve import KServeConfig
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
-from config.namespaces import NamespacesConfig
+from config.namespaces import NamespacesConfig, installed_client_namespaces
 from config.runtimes import (
     BUILTIN_RUNTIMES,
     RuntimeConfig,
@@ -47,19 +47,14 @@ class StackConfig(StrictModel):
     def predictor_client_namespaces(self) -> list[str] | None:
         """Namespaces the model namespaces' NetworkPolicy admits, or None when the policy is switched off.
 
-        The KServe controller, and the data path in front of the models: Envoy Gateway's proxies (which run in its
-        own namespace) for Gateway API in Standard mode; Knative's activator and the Istio ingress gateway in Knative
-        mode. An existing ingress controller's namespace is the user's to add (`namespaces.networkPolicy`).
+        What the install puts in front of the models (`config.namespaces.installed_client_namespaces`) plus
+        `namespaces.networkPolicy.allowFromNamespaces`; where the program cannot know (`kserve.install: false`, an
+        ingress controller it does not install) the config requires that list (`config.namespaces.callers_unknown`).
         """
         policy = self.namespaces.network_policy
         if not policy.enabled:
             return None
-        clients = {self.kserve.namespace, *policy.allow_from_namespaces}
-        if self.kserve.deployment_mode == "Knative":
-            clients |= {KNATIVE_SERVING_NAMESPACE, ISTIO_NAMESPACE}
-        elif self.kserve.ingress.mode == "gatewayApi":
-            clients.add(self.kserve.ingress.gateway_api.envoy_gateway.namespace)
-        return sorted(clients)
+        return sorted({*installed_client_namespaces(self.kserve), *(policy.allow_from_namespaces or [])})
 
     @property
     def model_namespaces(self) -> list[str]:
@@ -114,6 +109,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
         credentials = list(enumerate(stack.storage_credentials))
     facts = _Facts(
         kserve=kserve,
+        namespaces_config=_valid_or_none(NamespacesConfig, values.get("namespaces")),
         models=models,
         runtimes=runtimes,
         credentials=credentials,
@@ -154,6 +150,7 @@ class _Facts:
     """The well-formed parts of a stack config, for rules spanning several entries."""
 
     kserve: KServeConfig
+    namespaces_config: NamespacesConfig | None
     models: list[tuple[int, ModelConfig]]
     runtimes: list[tuple[int, RuntimeConfig]]
     credentials: list[tuple[int, StorageCredentialConfig]]
@@ -170,6 +167,10 @@ class _Facts:
 def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     for loc, message in facts.kserve.install_issues():
         yield ("kserve", *loc), message
+    existing = set(facts.kserve.existing_namespaces)
+    if facts.namespaces_config and any(model.namespace not in existing for _, model in facts.models):
+        # Only stacks that create model namespaces (and so their NetworkPolicy) must say who may call in.
+        yield from facts.namespaces_config.network_policy_issues(facts.kserve)
     yield from _model_rules(facts)
     yield from _runtime_rules(facts)
     yield from _credential_rules(facts)

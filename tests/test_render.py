@@ -264,10 +264,19 @@ def test_check_secrets_cli_fails_on_unset_keys_with_the_commands() -> None:
 
 
 def test_deployment_checks_the_secret_keys_before_pulumi_up() -> None:
-    steps = yaml.safe_load((PROJECT_DIR / ".github/workflows/pulumi-up.yml").read_text(encoding="utf-8"))["jobs"][
-        "up"
-    ]["steps"]
+    steps = yaml.safe_load((PROJECT_DIR / ".github/workflows/pulumi-up.yml").read_text(encoding="utf-8"))["jobs"]["up"][
+        "steps"
+    ]
     runs = [step.get("run", "") for step in steps]
     check = next(i for i, run in enumerate(runs) if "offline.stackconfig --check-secrets" in run)
     up = next(i for i, step in enumerate(steps) if (step.get("with") or {}).get("command") == "up")
     assert check < up
+
+
+def test_strict_secrets_render_fails_like_pulumi_up(tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    result = render("--stack", "prod", "--out", out, "--strict-secrets")
+    assert result.returncode == 2
+    for key in SECRET_KEYS_BY_STACK["prod"]:
+        assert f"pulumi config set --secret {key} <value>" in result.stderr
+    assert not out.exists()
