@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from config.images import image_warnings
 from config.stack import PROJECT, StackConfig, parse_stack_config, storage_warnings
 
 
@@ -48,7 +49,7 @@ def load_stack_config() -> StackConfig:
         if value is not None:
             values[key] = value
     stack = parse_stack_config(values, secret_keys=secret_keys)
-    for warning in storage_warnings(stack):
+    for warning in [*storage_warnings(stack), *image_warnings(stack.models)]:
         pulumi.log.warn(warning)
     return stack
 

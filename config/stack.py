@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
+from config.images import CustomImagesConfig, compose_custom_images
 from config.kserve import KServeConfig
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
@@ -42,6 +43,8 @@ class StackConfig(StrictModel):
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
+    # Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from (config/images.py).
+    custom_images: CustomImagesConfig = Field(default_factory=CustomImagesConfig)
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
@@ -57,10 +60,15 @@ class StackConfig(StrictModel):
         return sorted({*installed_client_namespaces(self.kserve), *(policy.allow_from_namespaces or [])})
 
     @property
+    def deployed_models(self) -> list[ModelConfig]:
+        """The models declared on the cluster: every entry but those with `deploy: false`."""
+        return [model for model in self.models if model.deploy]
+
+    @property
     def model_namespaces(self) -> list[str]:
         """Namespaces the program creates for models, in first-use order."""
         existing = set(self.kserve.existing_namespaces)
-        return list(dict.fromkeys(m.namespace for m in self.models if m.namespace not in existing))
+        return list(dict.fromkeys(m.namespace for m in self.deployed_models if m.namespace not in existing))
 
     def readiness_timeout(self, model: ModelConfig) -> str:
         return model.readiness_timeout or self.model_defaults.readiness_timeout
@@ -85,6 +93,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
+    values = compose_custom_images(values)
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -168,7 +177,7 @@ def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     for loc, message in facts.kserve.install_issues():
         yield ("kserve", *loc), message
     existing = set(facts.kserve.existing_namespaces)
-    if facts.namespaces_config and any(model.namespace not in existing for _, model in facts.models):
+    if facts.namespaces_config and any(m.deploy and m.namespace not in existing for _, m in facts.models):
         # Only stacks that create model namespaces (and so their NetworkPolicy) must say who may call in.
         yield from facts.namespaces_config.network_policy_issues(facts.kserve)
     yield from _model_rules(facts)

@@ -30,7 +30,8 @@ def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml" in files
-    assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-custom-model.yaml" in files
+    # custom-model has `deploy: false` until its image is pushed (tests/test_custom_images.py).
+    assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-xgboost-iris.yaml" in files
     assert "1-manifest/v1-namespace-default-models-dev.yaml" in files, "cluster-scoped objects go under 'default'"
     assert "helm-releases.yaml" in files
     assert (out / "0-crd").is_dir()
@@ -43,7 +44,7 @@ def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
         (out / "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml").read_text()
     )
     assert isvc["spec"]["predictor"]["model"]["storageUri"] == "gs://seldon-models/sklearn/iris"
-    assert "InferenceService: 3" in result.stdout and "NetworkPolicy: 1" in result.stdout
+    assert "InferenceService: 2" in result.stdout and "NetworkPolicy: 1" in result.stdout  # custom-model not deployed
 
 
 def test_render_is_deterministic(tmp_path: Path) -> None:
