@@ -4,7 +4,8 @@
     python render.py --stack prod --config-file review/Pulumi.prod.yaml --out /tmp/prod
 
 Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
-(`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml`.
+(`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml` (charts and
+remote manifests) and `resources.yaml` (every Pulumi resource with the object it applies and its options).
 Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a stand-in
 value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
 `pulumi config set --secret` command that `pulumi up` needs; `--strict-secrets` makes them errors instead.
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind}: {count}")
     print(f"  Helm charts: {len(rendered.helm_releases)} (see {manifests.HELM_RELEASES_FILE})")
     print(f"  Remote manifests: {len(rendered.manifest_files)} (see {manifests.HELM_RELEASES_FILE})")
+    print(f"  Pulumi resources: {len(rendered.resources)}, with their options (see {manifests.RESOURCES_FILE})")
     for key in settings.stand_in_keys:
         # The render goes on (it never deploys), but `pulumi up` would stop here: say what to run.
         print(

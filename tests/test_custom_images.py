@@ -134,3 +134,11 @@ def test_readme_build_steps_match_the_runtime_folder() -> None:
     assert "mlserver build runtimes/custom-mlserver -t" in readme
     assert "kserve-platform:customImages.registry" in readme
     assert Path(PROJECT_DIR / "runtimes/custom-mlserver/iris_centroids.py").is_file()
+
+
+def test_a_render_only_stack_gets_no_registry_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """`local` writes manifests to a directory (renderYamlToDirectory): nothing pulls the image."""
+    with caplog.at_level(logging.WARNING):
+        run_program(stack_settings("local"), "local")
+    assert not any("names no registry" in record.getMessage() for record in caplog.records)
+    assert any(m.image == "my-custom-server:0.1.0" for m in typed_config(stack_settings("local")).deployed_models)
