@@ -306,25 +306,51 @@ def diff_renders(base: Render, head: Render) -> RenderDiff:
         # A base rendered before resources.yaml existed: nothing to compare (every option would look new).
         result.options_compared = not base.exists or (base.resources is not None and head.resources is not None)
         return result
-    for key in sorted(set(base.resources) & set(head.resources)):
-        before, after = base.resources[key], head.resources[key]
+    for base_key, key, renamed in _paired_resources(base.resources, head.resources):
+        before, after = base.resources[base_key], head.resources[key]
         label = resource_label(key, after)
         changes = field_changes(_options(before), _options(after))
+        if renamed:
+            # The alias that pairs them is the point of the rename, not an option change to review.
+            changes = [
+                change for change in changes if change.path != "aliases" and not change.path.startswith("aliases[")
+            ]
         if changes:
             result.options_changed.append(ReleaseChange(key, label, changes))
         old_object, new_object = before.get("object"), after.get("object")
         if old_object and new_object and old_object != new_object:
+            why = (
+                "renamed with an alias: Pulumi replaces the object (creates the new one, then deletes the old one)"
+                if renamed
+                else "the same Pulumi resource now applies another object (apiVersion group, kind, namespace or "
+                "name changed): Pulumi deletes the old object and creates the new one"
+            )
+            path = f"(object identity, alias of {base_key.rpartition('::')[2]})" if renamed else "(object identity)"
             result.replacements.append(
-                Replacement(
-                    label,
-                    "(object identity)",
-                    _object_label(old_object),
-                    _object_label(new_object),
-                    "the same Pulumi resource now applies another object (apiVersion group, kind, namespace or "
-                    "name changed): Pulumi deletes the old object and creates the new one",
-                )
+                Replacement(label, path, _object_label(old_object), _object_label(new_object), why)
             )
     return result
+
+
+def _paired_resources(base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(base key, head key, paired through an alias) for every resource the engine treats as the same one: equal
+    keys, or a head resource whose alias names a base resource (a rename, `renamedFrom`)."""
+    pairs = [(key, key, False) for key in sorted(set(base) & set(head))]
+    for key in sorted(set(head) - set(base)):
+        chain, _, name = key.rpartition("::")
+        for alias in (head[key].get("options") or {}).get("aliases") or []:
+            if alias.get("urn"):
+                candidate = alias["urn"].split("::", 2)[-1]
+            else:
+                alias_chain = chain
+                if alias.get("type"):
+                    parents, dollar, _ = chain.rpartition("$")
+                    alias_chain = f"{parents}{dollar}{alias['type']}"
+                candidate = f"{alias_chain}::{alias.get('name', name)}"
+            if candidate in base and candidate not in head:
+                pairs.append((candidate, key, True))
+                break
+    return pairs
 
 
 def _options(entry: dict[str, Any]) -> dict[str, Any]:

@@ -522,3 +522,21 @@ def test_real_render_flags_a_gateway_rename_as_a_replacement(dev_base, tmp_path)
             "Gateway kserve/models-gateway (gateway.networking.k8s.io/v1)",
         )
     ]
+
+
+def test_real_render_flags_a_rename_with_renamed_from_as_a_replacement(dev_base, tmp_path):
+    def change(config: dict) -> None:
+        (model,) = [m for m in config["kserve-platform:models"] if m["name"] == "my-model"]
+        model["name"] = "my-model-v2"
+        model["renamedFrom"] = {"name": "my-model", "namespace": "models-dev"}
+
+    head = _render("dev", tmp_path / "head", _modified_dev(tmp_path, change))
+    result = diff_directories(dev_base, head)
+    [item] = [item for item in result.replacements if item.path.startswith("(object identity")]
+    assert (item.old, item.new) == (
+        "InferenceService models-dev/my-model (serving.kserve.io/v1beta1)",
+        "InferenceService models-dev/my-model-v2 (serving.kserve.io/v1beta1)",
+    )
+    assert "renamed with an alias" in item.why
+    # The alias is how the rename is declared: not reported again as an option change.
+    assert not any(f.path.startswith("aliases") for c in result.options_changed for f in c.fields)
