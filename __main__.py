@@ -64,7 +64,7 @@ credentials = {
 }
 
 models = {}
-for model in stack.models:
+for model in stack.deployed_models:
     key = f"{model.namespace}/{model.name}"
     # Runtimes a model may be placed on (KServe auto-selects among them) and its credentials exist first.
     visible_runtimes = [

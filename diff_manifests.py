@@ -6,8 +6,10 @@
     python diff_manifests.py /tmp/base/dev /tmp/head/dev --stack dev --format markdown --output comment.md
 
 Objects are matched by (apiVersion, kind, namespace, name); changed objects list their changed fields as dotted
-paths with old -> new values. A BASE_DIR that does not exist counts as an empty render (a new stack, or a base
-revision that cannot render it). Exit status: 0 (1 with --exit-code when there are changes), 2 on unusable input.
+paths with old -> new values. Helm charts, remote manifests (`helm-releases.yaml`) and resource options
+(`resources.yaml`) are compared too; changes that force a replacement are listed first (`offline/immutable.py`).
+A BASE_DIR that does not exist counts as an empty render (a new stack, or a base revision that cannot render it).
+Exit status: 0 (1 with --exit-code when there are changes), 2 on unusable input.
 """
 
 from __future__ import annotations

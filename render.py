@@ -4,7 +4,11 @@
     python render.py --stack prod --config-file review/Pulumi.prod.yaml --out /tmp/prod
 
 Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
-(`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml`.
+(`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml` (charts and
+remote manifests) and `resources.yaml` (every Pulumi resource with the object it applies and its options).
+Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a stand-in
+value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
+`pulumi config set --secret` command that `pulumi up` needs; `--strict-secrets` makes them errors instead.
 Exit status: 0 rendered, 2 invalid config (every error on stderr, nothing written).
 """
 
@@ -27,13 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests to")
     parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
+    parser.add_argument(
+        "--strict-secrets",
+        action="store_true",
+        help="no stand-ins: a secret config key the stack file does not set is an error, as under `pulumi up`",
+    )
     args = parser.parse_args(argv)
 
     stack_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     try:
         if not stack_file.is_file():
             raise ConfigError([_missing(stack_file)])
-        settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file)
+        settings = read_stack_settings(
+            PROJECT_DIR / "Pulumi.yaml", stack_file, stand_in_secrets=not args.strict_secrets
+        )
         run = run_program(settings, args.stack)
     except ConfigError as error:
         print(f"render: {stack_file}: {error}", file=sys.stderr)
@@ -47,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind}: {count}")
     print(f"  Helm charts: {len(rendered.helm_releases)} (see {manifests.HELM_RELEASES_FILE})")
     print(f"  Remote manifests: {len(rendered.manifest_files)} (see {manifests.HELM_RELEASES_FILE})")
+    print(f"  Pulumi resources: {len(rendered.resources)}, with their options (see {manifests.RESOURCES_FILE})")
+    for key in settings.stand_in_keys:
+        # The render goes on (it never deploys), but `pulumi up` would stop here: say what to run.
+        print(
+            f"render: note: secret config key '{key}' is not set in {stack_file.name}; rendered with a stand-in value "
+            f"(shown as [secret]). Before `pulumi up`: pulumi config set --secret --stack {args.stack} {key} <value>",
+            file=sys.stderr,
+        )
     return 0
 
 

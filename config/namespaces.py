@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
 
 from config.base import StrictModel
+from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
 from config.kubernetes import DnsLabel, LabelMap
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
@@ -16,8 +18,55 @@ class NetworkPolicyConfig(StrictModel):
     """A default-deny ingress NetworkPolicy per model namespace, admitting only what must reach the predictors."""
 
     enabled: bool = True
-    # Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus scraping).
-    allow_from_namespaces: list[DnsLabel] = Field(default_factory=list)
+    # Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus scraping). Unset (None)
+    # is not `[]`: where the program cannot know who calls the predictors (an existing KServe, an ingress
+    # controller it does not install) the user must say, even if the answer is "nobody else" (`[]`).
+    allow_from_namespaces: list[DnsLabel] | None = None
+
+
+def installed_client_namespaces(kserve: KServeConfig) -> list[str]:
+    """Namespaces whose pods reach the predictors because this stack installs them there.
+
+    The KServe controller, and the data path in front of the models: Envoy Gateway's proxies (which run in its own
+    namespace) for Gateway API in Standard mode; Knative's activator and the Istio ingress gateway in Knative mode."""
+    if not kserve.install:
+        return []
+    if kserve.deployment_mode == "Knative":
+        return sorted({kserve.namespace, KNATIVE_SERVING_NAMESPACE, ISTIO_NAMESPACE})
+    envoy = kserve.ingress.gateway_api.envoy_gateway
+    if kserve.ingress.mode == "gatewayApi" and envoy.install:
+        return sorted({kserve.namespace, envoy.namespace})
+    return [kserve.namespace]
+
+
+def callers_unknown(kserve: KServeConfig) -> bool:
+    """Whether some caller of the predictors runs where this program cannot know: the cluster's own KServe, or an
+    ingress (or Gateway API) controller the stack does not install."""
+    if not kserve.install:
+        return True
+    if kserve.deployment_mode == "Knative":
+        return False
+    mode = kserve.ingress.mode
+    return mode == "ingressClass" or (mode == "gatewayApi" and not kserve.ingress.gateway_api.envoy_gateway.install)
+
+
+def _unknown_callers(kserve: KServeConfig) -> str:
+    if not kserve.install:
+        return (
+            "with kserve.install: false the program cannot know where the cluster's KServe controller and the "
+            "ingress in front of the models run; list their namespaces (e.g. [kserve, envoy-gateway-system] for "
+            "KServe's Standard install with Envoy Gateway, [kserve, knative-serving, istio-system] for Knative mode)"
+        )
+    if kserve.ingress.mode == "ingressClass":
+        return (
+            f"with ingress.mode: ingressClass the ingress controller of class '{kserve.ingress.class_name}' is the "
+            f"cluster's, not this stack's; list its namespace (e.g. [ingress-nginx]; '{kserve.namespace}' is "
+            "admitted already)"
+        )
+    return (
+        "with ingress.gatewayApi.envoyGateway.install: false another Gateway API controller runs the gateway "
+        f"proxies; list the namespace they run in ('{kserve.namespace}' is admitted already)"
+    )
 
 
 class NamespacesConfig(StrictModel):
@@ -27,6 +76,19 @@ class NamespacesConfig(StrictModel):
     pod_security: PodSecurityLevel | None = None
     network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
     labels: LabelMap = Field(default_factory=dict)
+
+    def network_policy_issues(self, kserve: KServeConfig) -> Iterator[tuple[tuple[str, ...], str]]:
+        """The NetworkPolicy's callers must be known: from the install, or said by the user (paths from the root)."""
+        policy = self.network_policy
+        if policy.enabled and policy.allow_from_namespaces is None and callers_unknown(kserve):
+            yield (
+                ("namespaces", "networkPolicy", "allowFromNamespaces"),
+                (
+                    f"required: the default-deny NetworkPolicy of each model namespace would block model traffic: "
+                    f"{_unknown_callers(kserve)}; `[]` admits only the namespace itself; or set "
+                    "namespaces.networkPolicy.enabled: false to leave ingress open"
+                ),
+            )
 
     def pod_security_for(self, deployment_mode: str) -> PodSecurityLevel:
         if self.pod_security is not None:

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from config.images import image_warnings
 from config.stack import PROJECT, StackConfig, parse_stack_config, storage_warnings
 
 
@@ -48,7 +49,9 @@ def load_stack_config() -> StackConfig:
         if value is not None:
             values[key] = value
     stack = parse_stack_config(values, secret_keys=secret_keys)
-    for warning in storage_warnings(stack):
+    # A stack that renders to a directory (`local`) pulls no image: no registry warning there.
+    renders_only = bool(pulumi.Config("kubernetes").get("renderYamlToDirectory"))
+    for warning in [*storage_warnings(stack), *([] if renders_only else image_warnings(stack.models))]:
         pulumi.log.warn(warning)
     return stack
 

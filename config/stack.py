@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field, ValidationError
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
-from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.images import CustomImagesConfig, compose_custom_images
+from config.kserve import KServeConfig
 from config.kserve_admission import predictor_service_name
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
-from config.namespaces import NamespacesConfig
+from config.namespaces import NamespacesConfig, installed_client_namespaces
 from config.runtimes import (
     BUILTIN_RUNTIMES,
     RuntimeConfig,
@@ -44,30 +45,32 @@ class StackConfig(StrictModel):
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
+    # Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from (config/images.py).
+    custom_images: CustomImagesConfig = Field(default_factory=CustomImagesConfig)
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
         """Namespaces the model namespaces' NetworkPolicy admits, or None when the policy is switched off.
 
-        The KServe controller, and the data path in front of the models: Envoy Gateway's proxies (which run in its
-        own namespace) for Gateway API in Standard mode; Knative's activator and the Istio ingress gateway in Knative
-        mode. An existing ingress controller's namespace is the user's to add (`namespaces.networkPolicy`).
+        What the install puts in front of the models (`config.namespaces.installed_client_namespaces`) plus
+        `namespaces.networkPolicy.allowFromNamespaces`; where the program cannot know (`kserve.install: false`, an
+        ingress controller it does not install) the config requires that list (`config.namespaces.callers_unknown`).
         """
         policy = self.namespaces.network_policy
         if not policy.enabled:
             return None
-        clients = {self.kserve.namespace, *policy.allow_from_namespaces}
-        if self.kserve.deployment_mode == "Knative":
-            clients |= {KNATIVE_SERVING_NAMESPACE, ISTIO_NAMESPACE}
-        elif self.kserve.ingress.mode == "gatewayApi":
-            clients.add(self.kserve.ingress.gateway_api.envoy_gateway.namespace)
-        return sorted(clients)
+        return sorted({*installed_client_namespaces(self.kserve), *(policy.allow_from_namespaces or [])})
+
+    @property
+    def deployed_models(self) -> list[ModelConfig]:
+        """The models declared on the cluster: every entry but those with `deploy: false`."""
+        return [model for model in self.models if model.deploy]
 
     @property
     def model_namespaces(self) -> list[str]:
         """Namespaces the program creates for models, in first-use order."""
         existing = set(self.kserve.existing_namespaces)
-        return list(dict.fromkeys(m.namespace for m in self.models if m.namespace not in existing))
+        return list(dict.fromkeys(m.namespace for m in self.deployed_models if m.namespace not in existing))
 
     def readiness_timeout(self, model: ModelConfig) -> str:
         return model.readiness_timeout or self.model_defaults.readiness_timeout
@@ -92,6 +95,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
+    values = compose_custom_images(values)
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -116,6 +120,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
         credentials = list(enumerate(stack.storage_credentials))
     facts = _Facts(
         kserve=kserve,
+        namespaces_config=_valid_or_none(NamespacesConfig, values.get("namespaces")),
         models=models,
         runtimes=runtimes,
         credentials=credentials,
@@ -156,6 +161,7 @@ class _Facts:
     """The well-formed parts of a stack config, for rules spanning several entries."""
 
     kserve: KServeConfig
+    namespaces_config: NamespacesConfig | None
     models: list[tuple[int, ModelConfig]]
     runtimes: list[tuple[int, RuntimeConfig]]
     credentials: list[tuple[int, StorageCredentialConfig]]
@@ -172,6 +178,10 @@ class _Facts:
 def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     for loc, message in facts.kserve.install_issues():
         yield ("kserve", *loc), message
+    existing = set(facts.kserve.existing_namespaces)
+    if facts.namespaces_config and any(m.deploy and m.namespace not in existing for _, m in facts.models):
+        # Only stacks that create model namespaces (and so their NetworkPolicy) must say who may call in.
+        yield from facts.namespaces_config.network_policy_issues(facts.kserve)
     yield from _model_rules(facts)
     yield from _runtime_rules(facts)
     yield from _credential_rules(facts)

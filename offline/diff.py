@@ -1,9 +1,14 @@
 """Compare two offline renders (`render.py --out DIR`) object by object, for reviewers of a pull request.
 
-A render directory holds `0-crd/*.yaml` and `1-manifest/*.yaml` (one Kubernetes object per file) and
-`helm-releases.yaml`. Objects are matched by (apiVersion, kind, namespace, name), not by file name, so the
-diff stays right whatever the files are called; Helm charts are matched by their Pulumi resource name.
+A render directory holds `0-crd/*.yaml` and `1-manifest/*.yaml` (one Kubernetes object per file),
+`helm-releases.yaml` (Helm charts under `releases:`, remote manifests such as the Gateway API CRDs under
+`manifests:`) and `resources.yaml` (every Pulumi resource with the object it applies and its resource options).
+Objects are matched by (apiVersion, kind, namespace, name), not by file name, so the diff stays right whatever the
+files are called; Helm charts and remote manifests by their Pulumi resource name; resource options by resource.
 A changed object is reported as the fields that differ, as dotted paths with the old and new values.
+
+Changes that `pulumi up` cannot apply in place are called out first, loudly: a field of `offline.immutable`'s
+table, or a Pulumi resource that now applies another object (its kind, namespace or name changed).
 
 Secret payloads never appear: the render already writes `[secret]` for them, and this module masks the values
 under a Secret's `data` / `stringData` again so that a render made some other way cannot leak them here.
@@ -18,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from offline.manifests import CRD_DIR, HELM_RELEASES_FILE, MANIFEST_DIR
+from offline.immutable import immutable_field
+from offline.manifests import CRD_DIR, HELM_RELEASES_FILE, MANIFEST_DIR, RESOURCES_FILE
 from offline.recorder import SECRET
 
 COMMENT_MARKER = "<!-- kserve-platform-diff:{stack} -->"
@@ -99,11 +105,38 @@ class ReleaseChange:
 
 
 @dataclass
+class Replacement:
+    """A change that forces the object to be deleted and created again."""
+
+    label: str
+    path: str
+    old: Any
+    new: Any
+    why: str
+
+
+# Resource options as the engine defaults them: a resource listed without an option has this value.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "protect": False,
+    "retainOnDelete": False,
+    "deleteBeforeReplace": False,
+    "ignoreChanges": [],
+    "customTimeouts": {},
+    "aliases": [],
+    "transforms": 0,
+}
+
+
+@dataclass
 class Render:
-    """One render directory, read back: objects by key and Helm releases by Pulumi resource name."""
+    """One render directory, read back: objects by key, Helm releases and remote manifests by Pulumi resource
+    name, and Pulumi resources (object identity + options) by URN without stack and project."""
 
     objects: dict[ObjectKey, dict[str, Any]] = field(default_factory=dict)
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # None: a render made before `resources.yaml` existed (options and identities cannot be compared).
+    resources: dict[str, dict[str, Any]] | None = None
     exists: bool = True
 
 
@@ -115,6 +148,13 @@ class RenderDiff:
     releases_added: list[str] = field(default_factory=list)
     releases_removed: list[str] = field(default_factory=list)
     releases_changed: list[ReleaseChange] = field(default_factory=list)
+    manifests_added: list[str] = field(default_factory=list)
+    manifests_removed: list[str] = field(default_factory=list)
+    manifests_changed: list[ReleaseChange] = field(default_factory=list)
+    options_changed: list[ReleaseChange] = field(default_factory=list)
+    # False when one side has no `resources.yaml`: option changes and identity replacements are then unknown.
+    options_compared: bool = True
+    replacements: list[Replacement] = field(default_factory=list)
     unchanged: int = 0
     base_missing: bool = False
     # Kept for the report: the head objects that were added, and both sides' releases (for labels).
@@ -130,6 +170,10 @@ class RenderDiff:
             or self.releases_added
             or self.releases_removed
             or self.releases_changed
+            or self.manifests_added
+            or self.manifests_removed
+            or self.manifests_changed
+            or self.options_changed
         )
 
 
@@ -178,6 +222,12 @@ def load_render(directory: Path) -> Render:
         document = yaml.safe_load(releases_file.read_text(encoding="utf-8")) or {}
         for release in document.get("releases") or []:
             render.releases[_release_key(release)] = release
+        for manifest in document.get("manifests") or []:
+            render.manifests[_release_key(manifest)] = manifest
+    resources_file = directory / RESOURCES_FILE
+    if resources_file.is_file():
+        document = yaml.safe_load(resources_file.read_text(encoding="utf-8")) or {}
+        render.resources = dict(document.get("resources") or {})
     return render
 
 
@@ -245,7 +295,91 @@ def diff_renders(base: Render, head: Render) -> RenderDiff:
         changes = field_changes(base.releases[key], head.releases[key])
         if changes:
             result.releases_changed.append(ReleaseChange(key, release_label(head.releases[key]), changes))
+    result.manifests_added = sorted(key for key in head.manifests if key not in base.manifests)
+    result.manifests_removed = sorted(key for key in base.manifests if key not in head.manifests)
+    for key in sorted(set(base.manifests) & set(head.manifests)):
+        changes = field_changes(base.manifests[key], head.manifests[key])
+        if changes:
+            result.manifests_changed.append(ReleaseChange(key, manifest_label(head.manifests[key]), changes))
+    result.replacements = _field_replacements(result, base, head)
+    if base.resources is None or head.resources is None:
+        # A base rendered before resources.yaml existed: nothing to compare (every option would look new).
+        result.options_compared = not base.exists or (base.resources is not None and head.resources is not None)
+        return result
+    for base_key, key, renamed in _paired_resources(base.resources, head.resources):
+        before, after = base.resources[base_key], head.resources[key]
+        label = resource_label(key, after)
+        changes = field_changes(_options(before), _options(after))
+        if renamed:
+            # The alias that pairs them is the point of the rename, not an option change to review.
+            changes = [
+                change for change in changes if change.path != "aliases" and not change.path.startswith("aliases[")
+            ]
+        if changes:
+            result.options_changed.append(ReleaseChange(key, label, changes))
+        old_object, new_object = before.get("object"), after.get("object")
+        if old_object and new_object and old_object != new_object:
+            why = (
+                "renamed with an alias: Pulumi replaces the object (creates the new one, then deletes the old one)"
+                if renamed
+                else "the same Pulumi resource now applies another object (apiVersion group, kind, namespace or "
+                "name changed): Pulumi deletes the old object and creates the new one"
+            )
+            path = f"(object identity, alias of {base_key.rpartition('::')[2]})" if renamed else "(object identity)"
+            result.replacements.append(
+                Replacement(label, path, _object_label(old_object), _object_label(new_object), why)
+            )
     return result
+
+
+def _paired_resources(base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(base key, head key, paired through an alias) for every resource the engine treats as the same one: equal
+    keys, or a head resource whose alias names a base resource (a rename, `renamedFrom`)."""
+    pairs = [(key, key, False) for key in sorted(set(base) & set(head))]
+    for key in sorted(set(head) - set(base)):
+        chain, _, name = key.rpartition("::")
+        for alias in (head[key].get("options") or {}).get("aliases") or []:
+            if alias.get("urn"):
+                candidate = alias["urn"].split("::", 2)[-1]
+            else:
+                alias_chain = chain
+                if alias.get("type"):
+                    parents, dollar, _ = chain.rpartition("$")
+                    alias_chain = f"{parents}{dollar}{alias['type']}"
+                candidate = f"{alias_chain}::{alias.get('name', name)}"
+            if candidate in base and candidate not in head:
+                pairs.append((candidate, key, True))
+                break
+    return pairs
+
+
+def _options(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**DEFAULT_OPTIONS, **(entry.get("options") or {})}
+
+
+def _object_label(obj: dict[str, Any]) -> str:
+    where = f"{obj.get('namespace')}/{obj.get('name')}" if obj.get("namespace") else str(obj.get("name"))
+    return f"{obj.get('kind')} {where} ({obj.get('apiVersion')})"
+
+
+def resource_label(key: str, entry: dict[str, Any]) -> str:
+    """`Namespace models-dev (v1) [pulumi: models-dev]`, or `kubernetes:helm.sh/v4:Chart kserve-crd` for resources
+    that apply no single object."""
+    name = entry.get("name") or key.rpartition("::")[2]
+    if entry.get("object"):
+        return f"{_object_label(entry['object'])} [pulumi: {name}]"
+    return f"{entry.get('type') or key.partition('::')[0].rpartition('$')[2]} {name}"
+
+
+def _field_replacements(result: RenderDiff, base: Render, head: Render) -> list[Replacement]:
+    out = []
+    for change in result.changed:
+        old, new = base.objects[change.key], head.objects[change.key]
+        for item in change.fields:
+            row = immutable_field(change.key.kind, item.path, old, new)
+            if row is not None:
+                out.append(Replacement(change.key.label(), item.path, item.old, item.new, row.why))
+    return out
 
 
 def diff_directories(base_dir: Path, head_dir: Path) -> RenderDiff:
@@ -253,6 +387,10 @@ def diff_directories(base_dir: Path, head_dir: Path) -> RenderDiff:
     if not head.exists:
         raise RenderDirError(f"{head_dir} does not exist: render the head revision first")
     return diff_renders(load_render(base_dir), head)
+
+
+def manifest_label(manifest: dict[str, Any]) -> str:
+    return f"{manifest.get('resource')}: {manifest.get('file')}"
 
 
 def release_label(release: dict[str, Any]) -> str:
@@ -297,11 +435,20 @@ def summary_line(result: RenderDiff) -> str:
     ]
     charts = len(result.releases_added) + len(result.releases_changed) + len(result.releases_removed)
     text = "objects: " + ", ".join(parts)
+    if result.replacements:
+        text = f"{len(result.replacements)} REPLACEMENT{'S' if len(result.replacements) != 1 else ''}; " + text
     if charts or result.head.releases or result.base.releases:
         text += (
             f"; Helm charts: {len(result.releases_added)} added, {len(result.releases_changed)} changed, "
             f"{len(result.releases_removed)} removed"
         )
+    if result.head.manifests or result.base.manifests:
+        text += (
+            f"; remote manifests: {len(result.manifests_added)} added, {len(result.manifests_changed)} changed, "
+            f"{len(result.manifests_removed)} removed"
+        )
+    if result.options_changed:
+        text += f"; resource options changed on {len(result.options_changed)}"
     return text
 
 
@@ -316,8 +463,15 @@ def _changed_lines(label: str, fields: Any) -> list[str]:
 
 def to_text(result: RenderDiff, stack: str | None = None) -> str:
     lines = [f"stack {stack}: {summary_line(result)}" if stack else summary_line(result)]
+    for item in result.replacements:
+        lines.append(
+            f"!!! REPLACEMENT {item.label}: {item.path}: {format_value(item.old)} -> {format_value(item.new)} "
+            f"({item.why})"
+        )
     if result.base_missing:
         lines.append("base: no render (new stack, or the base revision does not render); everything is new")
+    if not result.options_compared:
+        lines.append(f"base: no {RESOURCES_FILE} (rendered by an older revision); resource options not compared")
     for key in result.added:
         lines.append(f"+ {key.label()}")
     for key in result.removed:
@@ -330,6 +484,14 @@ def to_text(result: RenderDiff, stack: str | None = None) -> str:
         lines.append(f"- Helm chart {release_label(result.base.releases[key])}")
     for release in result.releases_changed:
         lines.extend(_changed_lines(f"Helm chart {release.label}", release.fields))
+    for key in result.manifests_added:
+        lines.append(f"+ remote manifest {manifest_label(result.head.manifests[key])}")
+    for key in result.manifests_removed:
+        lines.append(f"- remote manifest {manifest_label(result.base.manifests[key])}")
+    for manifest in result.manifests_changed:
+        lines.extend(_changed_lines(f"remote manifest {manifest.label}", manifest.fields))
+    for options in result.options_changed:
+        lines.extend(_changed_lines(f"resource options of {options.label}", options.fields))
     if result.empty:
         lines.append("no changes")
     return "\n".join(lines) + "\n"
@@ -352,13 +514,42 @@ def _md_table(changes: list[FieldChange]) -> list[str]:
     return rows
 
 
+PIPE = "\\|"  # a literal `|` inside a Markdown table cell
+
+
+def _md_cell(value: Any) -> str:
+    return "*(absent)*" if value is ABSENT else _md_code(format_value(value).replace("|", PIPE))
+
+
+def _md_replacements(replacements: list[Replacement]) -> list[str]:
+    """The loud block at the top of the comment: GitHub renders `[!CAUTION]` as a red alert."""
+    count = len(replacements)
+    rows = [
+        "> [!CAUTION]",
+        f"> **{count} change{'s' if count != 1 else ''} cannot be applied in place: the object is deleted and created "
+        "again (Pulumi replaces it, or the update is refused until it is).** For a model that means downtime; "
+        "check `protect` and whether a new name (`renamedFrom`) is the safer path.",
+        ">",
+        "> | object | field | before | after | why |",
+        "> | --- | --- | --- | --- | --- |",
+    ]
+    for item in replacements:
+        label, why = (text.replace("|", PIPE) for text in (item.label, item.why))
+        rows.append(f"> | {label} | {_md_code(item.path)} | {_md_cell(item.old)} | {_md_cell(item.new)} | {why} |")
+    return rows
+
+
 def to_markdown(result: RenderDiff, stack: str, base_label: str = "base", head_label: str = "head") -> str:
     """A PR comment: a marker (so CI updates this stack's comment in place), a summary, then the changes."""
     out = [COMMENT_MARKER.format(stack=stack)]
     if result.empty:
         out.append(NO_CHANGE_MARKER)
     out += [f"### Manifest diff for stack `{stack}`", ""]
+    if result.replacements:
+        out += [*_md_replacements(result.replacements), ""]
     out.append(f"Offline render of {_md_code(base_label)} -> {_md_code(head_label)}: {summary_line(result)}.")
+    if not result.options_compared:
+        out += ["", f"> The base render has no `{RESOURCES_FILE}` (an older revision): resource options not compared."]
     if result.base_missing:
         out += [
             "",
@@ -390,6 +581,19 @@ def to_markdown(result: RenderDiff, stack: str, base_label: str = "base", head_l
             out += ["", f"- removed: {_md_code(release_label(result.base.releases[key]))}"]
         for release in result.releases_changed:
             out += ["", f"**{release.label}**", "", *_md_table(release.fields)]
+    if result.manifests_added or result.manifests_removed or result.manifests_changed:
+        out += ["", "#### Remote manifests"]
+        for key in result.manifests_added:
+            out += ["", f"- added: {_md_code(manifest_label(result.head.manifests[key]))}"]
+        for key in result.manifests_removed:
+            out += ["", f"- removed: {_md_code(manifest_label(result.base.manifests[key]))}"]
+        for manifest in result.manifests_changed:
+            out += ["", f"**{manifest.label}**", "", *_md_table(manifest.fields)]
+    if result.options_changed:
+        out += ["", "#### Resource options", ""]
+        out.append("What the engine does with each resource (`protect`, `retainOnDelete`, ...), not in any manifest:")
+        for options in result.options_changed:
+            out += ["", f"**{options.label}**", "", *_md_table(options.fields)]
     out += [
         "",
         FOOTER,

@@ -16,6 +16,10 @@ from offline.recorder import SECRET, RegisteredResource
 CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
 HELM_RELEASES_FILE = "helm-releases.yaml"
+# Every resource the program registers, by its URN without the stack and project (`<type chain>::<name>`), with the
+# object it applies and the resource options the engine acts on (protect, retainOnDelete...): what a manifest alone
+# cannot show a reviewer (an option change, or one Pulumi resource now applying another object: a replacement).
+RESOURCES_FILE = "resources.yaml"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 # Remote manifests the provider fetches and applies (listed with their URL, which carries the version).
 MANIFEST_FILE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml:ConfigFile")
@@ -67,6 +71,7 @@ class Rendered:
     objects: dict[str, dict[str, Any]]  # relative path -> object
     helm_releases: list[dict[str, Any]]
     manifest_files: list[dict[str, Any]] = field(default_factory=list)
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # URN suffix -> object identity + options
 
     def summary(self) -> Counter:
         return Counter(obj["kind"] for obj in self.objects.values())
@@ -94,6 +99,41 @@ def manifest_file(resource: RegisteredResource) -> dict[str, Any]:
     return {"resource": resource.name, "type": resource.type, "file": inputs.get("file")}
 
 
+def resource_key(urn: str) -> str:
+    """`<type chain>::<name>`: a resource's identity in the stack, the same in every render of one stack."""
+    return urn.split("::", 2)[2]
+
+
+def resource_options(resource: RegisteredResource) -> dict[str, Any]:
+    """The options the engine acts on, as the registration set them; defaults (false, empty) left out."""
+    options: dict[str, Any] = {
+        "protect": resource.protect,
+        "retainOnDelete": resource.retain_on_delete,
+        "deleteBeforeReplace": resource.delete_before_replace,
+        "ignoreChanges": sorted(resource.ignore_changes),
+        "customTimeouts": dict(sorted(resource.custom_timeouts.items())),
+        "aliases": resource.aliases,
+        # Transforms run on this resource and its children (e.g. the install's retain-CRDs transform).
+        "transforms": resource.transforms,
+    }
+    return {key: value for key, value in options.items() if value}
+
+
+def resource_entry(resource: RegisteredResource) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": resource.type, "name": resource.name}
+    obj = kubernetes_object(resource)
+    if obj is not None:
+        metadata = obj.get("metadata") or {}
+        entry["object"] = {
+            "apiVersion": obj["apiVersion"],
+            "kind": obj["kind"],
+            "namespace": metadata.get("namespace") or "",
+            "name": metadata.get("name"),
+        }
+    entry["options"] = resource_options(resource)
+    return entry
+
+
 def render(run: ProgramRun) -> Rendered:
     objects: dict[str, dict[str, Any]] = {}
     for resource in run.resources:
@@ -109,7 +149,10 @@ def render(run: ProgramRun) -> Rendered:
     files = sorted(
         (manifest_file(r) for r in run.resources if r.type in MANIFEST_FILE_TYPES), key=lambda item: item["resource"]
     )
-    return Rendered(objects=dict(sorted(objects.items())), helm_releases=releases, manifest_files=files)
+    resources = {resource_key(r.urn): resource_entry(r) for r in sorted(run.resources, key=lambda r: r.urn)}
+    return Rendered(
+        objects=dict(sorted(objects.items())), helm_releases=releases, manifest_files=files, resources=resources
+    )
 
 
 def write(rendered: Rendered, out: Path) -> None:
@@ -122,6 +165,7 @@ def write(rendered: Rendered, out: Path) -> None:
     (out / HELM_RELEASES_FILE).write_text(
         _dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}), encoding="utf-8"
     )
+    (out / RESOURCES_FILE).write_text(_dump({"resources": rendered.resources}), encoding="utf-8")
 
 
 # libyaml's emitter where PyYAML was built with it (same YAML, several times faster), else the Python one.

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from config.credentials import StorageCredentialConfig
 from config.errors import ConfigError, ConfigIssue
 
 # libyaml's loader where PyYAML was built with it (a large stack file parses ~10x faster), else the Python one.
@@ -16,6 +18,11 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # What the render passes for a `secure:` value it cannot decrypt (it never sees a passphrase or a KMS key).
 UNDECRYPTED_SECRET = "[secret: encrypted in the stack file]"
+# What the render passes, marked secret, for a secret config key that `storageCredentials` reads but the stack file
+# does not set: the committed stack files hold no ciphertext (only the user's own secrets provider can write it), so
+# without a stand-in the offline render could not exercise the secret path. Never reaches a cluster: the real
+# program (`config.source`) refuses an unset key and names the `pulumi config set --secret` command.
+STAND_IN_SECRET = "[stand-in for secret config key {key}: offline render only, set it with pulumi config set --secret]"
 
 
 @dataclass
@@ -24,6 +31,8 @@ class StackSettings:
 
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
+    # Secret keys the file does not set that were given a stand-in value (`STAND_IN_SECRET`), qualified.
+    stand_in_keys: list[str] = field(default_factory=list)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -80,8 +89,25 @@ def project_defaults(project_file: Path) -> tuple[str, dict[str, Any]]:
     return name, defaults
 
 
-def read_stack_settings(project_file: Path, stack_file: Path) -> StackSettings:
-    """Merge `Pulumi.yaml` defaults with a stack file's `config:`; raises `ConfigError` on a malformed file."""
+def referenced_secret_keys(project: str, stack_config: dict[str, Any]) -> list[str]:
+    """The qualified secret config keys the well-formed `storageCredentials` entries read, in declaration order
+    (malformed entries are the program's to report)."""
+    entries = stack_config.get(f"{project}:storageCredentials")
+    keys: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            parsed = StorageCredentialConfig.model_validate(entry)
+        except ValidationError:
+            continue
+        keys.extend(_qualify(project, key) for key in parsed.secret_refs().values())
+    return list(dict.fromkeys(keys))
+
+
+def read_stack_settings(project_file: Path, stack_file: Path, stand_in_secrets: bool = True) -> StackSettings:
+    """Merge `Pulumi.yaml` defaults with a stack file's `config:`; raises `ConfigError` on a malformed file.
+
+    With `stand_in_secrets` (every offline tool), a secret key the credentials read but the file does not set gets
+    a stand-in value marked secret and is listed in `stand_in_keys`; without, it stays unset, as under the CLI."""
     project, values = project_defaults(project_file)
     document = _load_yaml(stack_file)
     if document is None:
@@ -101,4 +127,10 @@ def read_stack_settings(project_file: Path, stack_file: Path) -> StackSettings:
         settings.config[key] = _as_config_text(plain)
         if secret:
             settings.secret_keys.append(key)
+    if stand_in_secrets:
+        for key in referenced_secret_keys(project, values):
+            if key not in settings.config:
+                settings.config[key] = STAND_IN_SECRET.format(key=key.partition(":")[2])
+                settings.secret_keys.append(key)
+                settings.stand_in_keys.append(key)
     return settings

@@ -32,7 +32,10 @@ def test_corpus_is_large_enough() -> None:
 def test_bad_input_is_refused_with_its_key(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path, message = expectations(case)
     out = tmp_path / "out"
-    status = render.main(["--stack", "bad", "--config-file", str(case), "--out", str(out)])
+    # `# render-args: ...`: options a case needs (e.g. --strict-secrets: an unset secret key errs as under `up`).
+    extra = re.search(r"^# render-args: (.+)$", case.read_text(), re.M)
+    options = extra.group(1).split() if extra else []
+    status = render.main(["--stack", "bad", "--config-file", str(case), "--out", str(out), *options])
     stderr = capsys.readouterr().err
     assert status == 2, stderr
     line = next((line for line in stderr.splitlines() if line.strip().startswith(f"- {path}:")), None)

@@ -22,6 +22,7 @@ from offline.diff import (
     diff_directories,
     field_changes,
     format_value,
+    summary_line,
     to_markdown,
     to_text,
 )
@@ -313,3 +314,229 @@ def test_every_stack_diffs_cleanly_against_itself(stack, tmp_path):
     first, second = _render(stack, tmp_path / "a"), _render(stack, tmp_path / "b")
     result = diff_directories(first, second)
     assert result.empty and result.unchanged == len(list((first / "1-manifest").glob("*.yaml"))) > 0
+
+
+# --- what the diff must not hide (issue 10, defect 9): remote manifests, resource options, replacements ------------
+
+GATEWAY_API = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/standard-install.yaml"
+
+
+def write_listing(directory: Path, manifests: list[dict[str, Any]], resources: dict[str, Any] | None = None) -> Path:
+    """Add `manifests:` (and optionally resources.yaml) to a crafted render directory."""
+    from offline.manifests import RESOURCES_FILE
+
+    listing = yaml.safe_load((directory / HELM_RELEASES_FILE).read_text(encoding="utf-8"))
+    listing["manifests"] = manifests
+    (directory / HELM_RELEASES_FILE).write_text(yaml.safe_dump(listing), encoding="utf-8")
+    if resources is not None:
+        (directory / RESOURCES_FILE).write_text(yaml.safe_dump({"resources": resources}), encoding="utf-8")
+    return directory
+
+
+def test_a_gateway_api_crd_version_change_is_reported(tmp_path):
+    def manifest(version: str) -> dict[str, Any]:
+        return {
+            "resource": "gateway-api-crds",
+            "type": "kubernetes:yaml/v2:ConfigFile",
+            "file": GATEWAY_API.format(version=version),
+        }
+
+    base = write_listing(write_render(tmp_path / "b", [NAMESPACE], [RELEASE]), [manifest("v1.5.1")])
+    head = write_listing(write_render(tmp_path / "h", [NAMESPACE], [RELEASE]), [manifest("v1.6.0")])
+    result = diff_directories(base, head)
+    assert not result.empty
+    [changed] = result.manifests_changed
+    assert {f.path: (f.old, f.new) for f in changed.fields} == {
+        "file": (GATEWAY_API.format(version="v1.5.1"), GATEWAY_API.format(version="v1.6.0"))
+    }
+    assert "remote manifests: 0 added, 1 changed, 0 removed" in summary_line(result)
+    assert "~ remote manifest gateway-api-crds:" in to_text(result) and "no changes" not in to_text(result)
+    markdown = to_markdown(result, "dev")
+    assert "#### Remote manifests" in markdown and "v1.6.0/standard-install.yaml" in markdown
+    assert NO_CHANGE_MARKER not in markdown
+    dropped = diff_directories(base, write_listing(write_render(tmp_path / "h2", [NAMESPACE], [RELEASE]), []))
+    assert dropped.manifests_removed == ["gateway-api-crds"]
+
+
+def _resource(obj: dict[str, Any] | None, **options: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "kubernetes:core/v1:Namespace", "name": "models-dev", "options": options}
+    if obj is not None:
+        entry["object"] = {
+            "apiVersion": obj["apiVersion"],
+            "kind": obj["kind"],
+            "namespace": obj["metadata"].get("namespace", ""),
+            "name": obj["metadata"]["name"],
+        }
+    return entry
+
+
+NS_RESOURCE = "kserve-platform:models:ModelNamespace$kubernetes:core/v1:Namespace::models-dev"
+
+
+def test_resource_option_changes_are_reported(tmp_path):
+    base = write_listing(
+        write_render(tmp_path / "b", [NAMESPACE]), [], {NS_RESOURCE: _resource(NAMESPACE, protect=True)}
+    )
+    head = write_listing(write_render(tmp_path / "h", [NAMESPACE]), [], {NS_RESOURCE: _resource(NAMESPACE)})
+    result = diff_directories(base, head)
+    assert not result.empty and result.changed == []
+    [options] = result.options_changed
+    assert {f.path: (f.old, f.new) for f in options.fields} == {"protect": (True, False)}
+    text = to_text(result)
+    assert "~ resource options of Namespace models-dev (v1) [pulumi: models-dev]" in text
+    assert "protect: true -> false" in text
+    markdown = to_markdown(result, "prod")
+    assert "#### Resource options" in markdown and "| `protect` | `true` | `false` |" in markdown
+
+
+def test_a_base_without_resources_file_is_said_not_compared(tmp_path):
+    base = write_render(tmp_path / "b", [NAMESPACE])
+    head = write_listing(
+        write_render(tmp_path / "h", [NAMESPACE]), [], {NS_RESOURCE: _resource(NAMESPACE, protect=True)}
+    )
+    result = diff_directories(base, head)
+    assert result.empty and not result.options_compared
+    assert "resource options not compared" in to_text(result)
+
+
+def test_immutable_field_changes_are_flagged_loudly_at_the_top(tmp_path):
+    new = copy.deepcopy(ISVC)
+    new["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] = "Knative"
+    new["spec"]["predictor"]["minReplicas"] = 2
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "models-dev"},
+        "type": "Opaque",
+    }
+    retyped = {**secret, "type": "kubernetes.io/basic-auth"}
+    result = diff_directories(
+        write_render(tmp_path / "b", [ISVC, secret]), write_render(tmp_path / "h", [new, retyped])
+    )
+    flagged = {(item.label, item.path) for item in result.replacements}
+    assert flagged == {
+        (ISVC_KEY.label(), 'metadata.annotations["serving.kserve.io/deploymentMode"]'),
+        ("Secret models-dev/s (v1)", "type"),
+    }
+    markdown = to_markdown(result, "dev")
+    caution = markdown.index("> [!CAUTION]")
+    assert caution < markdown.index("Offline render of") < markdown.index("#### Changed")
+    assert markdown.index("### Manifest diff") < caution
+    assert "**2 changes cannot be applied in place" in markdown
+    assert "validateDeploymentMode" in markdown
+    text = to_text(result)
+    assert text.splitlines()[0].startswith("2 REPLACEMENTS; objects:")
+    assert "!!! REPLACEMENT InferenceService models-dev/my-model" in text
+    # minReplicas is an ordinary in-place change: listed, not flagged.
+    assert not any(item.path == "spec.predictor.minReplicas" for item in result.replacements)
+
+
+def test_predictor_name_change_is_flagged_only_without_a_model_change():
+    from offline.immutable import immutable_field
+
+    old = {"spec": {"predictor": {"name": "a", "model": {"storageUri": "gs://b/v1"}}}}
+    same_model = {"spec": {"predictor": {"name": "b", "model": {"storageUri": "gs://b/v1"}}}}
+    new_model = {"spec": {"predictor": {"name": "b", "model": {"storageUri": "gs://b/v2"}}}}
+    assert immutable_field("InferenceService", "spec.predictor.name", old, same_model) is not None
+    assert immutable_field("InferenceService", "spec.predictor.name", old, new_model) is None
+    assert immutable_field("Namespace", "spec.predictor.name", old, same_model) is None
+
+
+def test_one_resource_applying_another_object_is_a_replacement(tmp_path):
+    renamed = copy.deepcopy(NAMESPACE)
+    renamed["metadata"]["name"] = "models-dev-2"
+    base = write_listing(write_render(tmp_path / "b", [NAMESPACE]), [], {NS_RESOURCE: _resource(NAMESPACE)})
+    head = write_listing(write_render(tmp_path / "h", [renamed]), [], {NS_RESOURCE: _resource(renamed)})
+    result = diff_directories(base, head)
+    [item] = result.replacements
+    assert item.path == "(object identity)"
+    assert (item.old, item.new) == ("Namespace models-dev (v1)", "Namespace models-dev-2 (v1)")
+    assert "> [!CAUTION]" in to_markdown(result, "dev")
+
+
+def _modified_dev(tmp: Path, change) -> Path:
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    change(document["config"])
+    path = tmp / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def dev_base(tmp_path_factory) -> Path:
+    return _render("dev", tmp_path_factory.mktemp("dev-base") / "render")
+
+
+def test_real_render_reports_a_gateway_api_version_change(dev_base, tmp_path):
+    def change(config: dict) -> None:
+        config["kserve-platform:kserve"].setdefault("ingress", {})["gatewayApi"] = {"crdsVersion": "v1.4.0"}
+
+    head = _render("dev", tmp_path / "head", _modified_dev(tmp_path, change))
+    result = diff_directories(dev_base, head)
+    assert result.changed == [] and result.added == [] and result.removed == []
+    [changed] = result.manifests_changed
+    assert [(f.path, f.old, f.new) for f in changed.fields] == [
+        ("file", GATEWAY_API.format(version="v1.5.1"), GATEWAY_API.format(version="v1.4.0"))
+    ]
+
+
+def test_real_render_reports_protect_as_an_option_change(dev_base, tmp_path):
+    head = _render(
+        "dev", tmp_path / "head", _modified_dev(tmp_path, lambda c: c.update({"kserve-platform:protect": True}))
+    )
+    result = diff_directories(dev_base, head)
+    assert result.changed == [] and result.options_changed
+    labels = {options.label for options in result.options_changed}
+    assert "InferenceService models-dev/my-model (serving.kserve.io/v1beta1) [pulumi: models-dev/my-model]" in labels
+    for options in result.options_changed:
+        assert ("protect", False, True) in [(f.path, f.old, f.new) for f in options.fields]
+
+
+def test_real_render_flags_the_deployment_mode_change(dev_base, tmp_path):
+    def change(config: dict) -> None:
+        config["kserve-platform:kserve"] = {"deploymentMode": "Knative"}
+
+    head = _render("dev", tmp_path / "head", _modified_dev(tmp_path, change))
+    result = diff_directories(dev_base, head)
+    flagged = {item.label for item in result.replacements if "deploymentMode" in item.path}
+    assert flagged == {
+        "InferenceService models-dev/my-model (serving.kserve.io/v1beta1)",
+        "InferenceService models-dev/xgboost-iris (serving.kserve.io/v1beta1)",
+    }
+    out = tmp_path / "comment.md"
+    assert diff_manifests.main([str(dev_base), str(head), "--format", "markdown", "--output", str(out)]) == 0
+    comment = out.read_text(encoding="utf-8")
+    assert comment.index("> [!CAUTION]") < comment.index("Offline render of")
+
+
+def test_real_render_flags_a_gateway_rename_as_a_replacement(dev_base, tmp_path):
+    def change(config: dict) -> None:
+        config["kserve-platform:kserve"].setdefault("ingress", {})["gatewayApi"] = {"gatewayName": "models-gateway"}
+
+    head = _render("dev", tmp_path / "head", _modified_dev(tmp_path, change))
+    result = diff_directories(dev_base, head)
+    identity = [item for item in result.replacements if item.path == "(object identity)"]
+    assert [(item.old, item.new) for item in identity] == [
+        (
+            "Gateway kserve/kserve-ingress-gateway (gateway.networking.k8s.io/v1)",
+            "Gateway kserve/models-gateway (gateway.networking.k8s.io/v1)",
+        )
+    ]
+
+
+def test_real_render_flags_a_rename_with_renamed_from_as_a_replacement(dev_base, tmp_path):
+    def change(config: dict) -> None:
+        (model,) = [m for m in config["kserve-platform:models"] if m["name"] == "my-model"]
+        model["name"] = "my-model-v2"
+        model["renamedFrom"] = {"name": "my-model", "namespace": "models-dev"}
+
+    head = _render("dev", tmp_path / "head", _modified_dev(tmp_path, change))
+    result = diff_directories(dev_base, head)
+    [item] = [item for item in result.replacements if item.path.startswith("(object identity")]
+    assert (item.old, item.new) == (
+        "InferenceService models-dev/my-model (serving.kserve.io/v1beta1)",
+        "InferenceService models-dev/my-model-v2 (serving.kserve.io/v1beta1)",
+    )
+    assert "renamed with an alias" in item.why
+    # The alias is how the rename is declared: not reported again as an option change.
+    assert not any(f.path.startswith("aliases") for c in result.options_changed for f in c.fields)

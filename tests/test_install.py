@@ -173,7 +173,9 @@ def test_knative_mode_installs_istio_and_knative_serving(run_config):
 
 
 def test_install_false_declares_only_models(run_config):
-    run = run_config({"kserve": {"install": False}, "models": [MODEL]})
+    # The cluster's KServe is not this stack's: it says who may call its predictors (tests/test_model_namespace.py).
+    allow = {"networkPolicy": {"allowFromNamespaces": ["kserve", "envoy-gateway-system"]}}
+    run = run_config({"kserve": {"install": False}, "namespaces": allow, "models": [MODEL]})
     install_types = {CHART, RELEASE, CONFIG_FILE}
     assert not [r for r in run.resources if r.type in install_types or r.type.startswith("kserve-platform:install:")]
     isvc = one(run, ISVC, "models/iris")
@@ -312,15 +314,19 @@ def test_first_party_objects_validate_against_crd_schemas(run_config):
             assert schema_errors(obj) == [], obj["kind"]
 
 
+NETWORK_POLICY_CALLERS = "namespaces.networkPolicy.allowFromNamespaces"
+
+
 @pytest.mark.parametrize(
     ("kserve", "expected"),
     [
         ({"deploymentMode": "Knative", "ingress": {"mode": "gatewayApi"}}, ["kserve.ingress.mode"]),
         ({"knative": {"operatorVersion": "v1.21.1"}}, ["kserve.knative"]),
-        ({"ingress": {"mode": "ingressClass"}}, ["kserve.ingress.className"]),
+        # An ingress controller (or a KServe) the stack does not install: the user says who may call the models.
+        ({"ingress": {"mode": "ingressClass"}}, ["kserve.ingress.className", NETWORK_POLICY_CALLERS]),
         ({"ingress": {"mode": "none", "className": "nginx"}}, ["kserve.ingress.className"]),
         ({"install": False, "certManager": {"install": True}, "deleteCrdsOnUninstall": True},
-         ["kserve.certManager", "kserve.deleteCrdsOnUninstall"]),
+         ["kserve.certManager", "kserve.deleteCrdsOnUninstall", NETWORK_POLICY_CALLERS]),
         ({"certManager": {"install": False, "version": "v1.16.0"}}, ["kserve.certManager.version"]),
         ({"version": "latest", "mlserverImage": "docker.io/seldonio/mlserver:latest"}, ["kserve.mlserverImage", "kserve.version"]),
         ({"builtinRuntimes": ["sklearnserver"], "timeouts": {"create": "ten minutes"}},

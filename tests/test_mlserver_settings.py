@@ -77,7 +77,7 @@ def test_committed_stacks_render_exactly_the_translated_env(run_stack, stack):
     """Whatever the stack files say, the ISVC env is the user's env plus `mlserver_env`, nothing else."""
     _, config = load_stack_config(stack)
     run = run_stack(stack)
-    for model in config.models:
+    for model in config.deployed_models:
         spec = predictor(run, model.name)
         if model.is_custom_image:
             env = spec["containers"][0]["env"]

@@ -46,12 +46,17 @@ def test_dev_seed_builtin_runtime_model(run_stack) -> None:
 
 
 def test_dev_seed_custom_mlserver_image(run_stack) -> None:
-    isvc = isvcs(run_stack("dev"))["custom-model"]
+    # Committed, dev does not deploy it (no registry holds the image); after the README's build, push and
+    # `customImages.registry`, with `deploy: false` removed, it is the seed's custom-image model.
+    assert "custom-model" not in isvcs(run_stack("dev"))
+    from tests.test_custom_images import dev_with_pushed_image
+
+    isvc = isvcs(dev_with_pushed_image("registry.example.com:5000/ml"))["custom-model"]
     predictor = isvc["spec"]["predictor"]
     assert set(predictor) & IMPLEMENTATIONS == {"containers"}
     (container,) = predictor["containers"]
     assert container["name"] == "kserve-container"
-    assert container["image"] == "my-custom-server:0.1.0"
+    assert container["image"] == "registry.example.com:5000/ml/my-custom-server:0.1.0"
     assert {"name": "PROTOCOL", "value": "v2"} in container["env"]
     assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
 
@@ -165,7 +170,7 @@ def test_outputs_name_namespace_and_v2_path_per_model(run_stack) -> None:
         "url": "http://my-model-predictor.models-dev.svc.cluster.local",
         "inferenceUrl": "http://my-model-predictor.models-dev.svc.cluster.local/v2/models/my-model/infer",
     }
-    assert set(outputs) == {"models-dev/my-model", "models-dev/custom-model", "models-dev/xgboost-iris"}
+    assert set(outputs) == {"models-dev/my-model", "models-dev/xgboost-iris"}  # custom-model: `deploy: false`
 
 
 def test_deployment_mode_is_set_on_every_inference_service(run_stack) -> None:

@@ -30,7 +30,8 @@ def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml" in files
-    assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-custom-model.yaml" in files
+    # custom-model has `deploy: false` until its image is pushed (tests/test_custom_images.py).
+    assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-xgboost-iris.yaml" in files
     assert "1-manifest/v1-namespace-default-models-dev.yaml" in files, "cluster-scoped objects go under 'default'"
     assert "helm-releases.yaml" in files
     assert (out / "0-crd").is_dir()
@@ -43,7 +44,7 @@ def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
         (out / "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml").read_text()
     )
     assert isvc["spec"]["predictor"]["model"]["storageUri"] == "gs://seldon-models/sklearn/iris"
-    assert "InferenceService: 3" in result.stdout and "NetworkPolicy: 1" in result.stdout
+    assert "InferenceService: 2" in result.stdout and "NetworkPolicy: 1" in result.stdout  # custom-model not deployed
 
 
 def test_render_is_deterministic(tmp_path: Path) -> None:
@@ -147,3 +148,136 @@ def test_secure_values_become_marked_placeholders(tmp_path: Path) -> None:
     assert settings.config["kserve-platform:token"] == UNDECRYPTED_SECRET
     assert set(settings.secret_keys) == {"kserve-platform:token", "kserve-platform:nested"}
     assert "v1:abc" not in str(settings.config) and "v1:def" not in str(settings.config)
+
+
+# --- Secrets: the committed stacks hold no ciphertext; the render feeds marked stand-ins; `up` names the fix ---
+
+SECRET_KEYS_BY_STACK = {
+    "staging": ["kserve-platform:stagingGcsServiceAccountJson"],
+    "prod": ["kserve-platform:prodS3AccessKeyId", "kserve-platform:prodS3SecretAccessKey"],
+}
+# What a secrets provider adds to a stack file: a provider-specific key that only the user's own stack may carry.
+PROVIDER_KEYS = ("encryptionsalt", "secretsprovider", "encryptedkey")
+
+
+def _secure_values(value: object, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        found = [path] if "secure" in value else []
+        return found + [p for key, item in value.items() for p in _secure_values(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _secure_values(item, f"{path}[{index}]")]
+    return []
+
+
+def test_committed_stack_files_hold_no_ciphertext() -> None:
+    """A `secure:` value decrypts only with the secrets provider that wrote it: a committed one makes the CLI abort
+    before the program runs for everyone who clones the project and creates the stack with their own provider."""
+    stack_files = sorted(PROJECT_DIR.glob("Pulumi.*.yaml"))
+    assert {path.name for path in stack_files} >= {f"Pulumi.{stack}.yaml" for stack in SECRET_KEYS_BY_STACK}
+    for path in stack_files:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert _secure_values(document) == [], f"{path.name} commits ciphertext nobody else can decrypt"
+        assert not set(PROVIDER_KEYS) & set(document), f"{path.name} commits a secrets provider's settings"
+
+
+@pytest.mark.parametrize("stack", sorted(SECRET_KEYS_BY_STACK))
+def test_render_feeds_marked_stand_ins_through_the_secret_path(stack: str) -> None:
+    from offline.program import run_program
+    from offline.recorder import is_secret
+    from offline.stackfile import STAND_IN_SECRET
+
+    settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    assert settings.stand_in_keys == SECRET_KEYS_BY_STACK[stack]
+    run = run_program(settings, stack)
+    secrets = run.by_type("kubernetes:core/v1:Secret")
+    assert len(secrets) == 1
+    # The value reached the Secret as a Pulumi secret (what `require_secret` gives under the CLI)...
+    assert is_secret(secrets[0].raw_inputs["stringData"])
+    stand_ins = {STAND_IN_SECRET.format(key=key.partition(":")[2]) for key in SECRET_KEYS_BY_STACK[stack]}
+    assert set(secrets[0].inputs["stringData"].values()) == stand_ins
+    assert all("stand-in" in value and "pulumi config set --secret" in value for value in stand_ins)
+
+
+@pytest.mark.parametrize("stack", sorted(SECRET_KEYS_BY_STACK))
+def test_render_cli_redacts_stand_ins_and_names_the_commands(stack: str, tmp_path: Path) -> None:
+    out = tmp_path / stack
+    result = render("--stack", stack, "--out", out)
+    assert result.returncode == 0, result.stderr
+    written = "".join(path.read_text(encoding="utf-8") for path in out.rglob("*.yaml"))
+    assert "kind: Secret" in written and "'[secret]'" in written
+    assert "stand-in" not in written
+    for key in SECRET_KEYS_BY_STACK[stack]:
+        assert f"pulumi config set --secret --stack {stack} {key} <value>" in result.stderr
+
+
+@pytest.mark.parametrize("stack", sorted(SECRET_KEYS_BY_STACK))
+def test_preview_without_the_secret_keys_fails_naming_the_command(stack: str) -> None:
+    """What `pulumi preview` sees on a stack whose secret keys were never set: no stand-ins, the real program."""
+    from config.errors import ConfigError
+    from offline.program import run_program
+
+    settings = read_stack_settings(
+        PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / f"Pulumi.{stack}.yaml", stand_in_secrets=False
+    )
+    assert settings.stand_in_keys == []
+    with pytest.raises(ConfigError) as raised:
+        run_program(settings, stack)
+    message = str(raised.value)
+    for key in SECRET_KEYS_BY_STACK[stack]:
+        bare = key.partition(":")[2]
+        assert f"secret config key '{bare}' is not set; set it with `pulumi config set --secret {key} <value>`" in (
+            message
+        )
+    assert raised.value.registered_before_failure == []  # type: ignore[attr-defined]
+
+
+def test_set_secret_keys_replace_the_stand_ins(tmp_path: Path) -> None:
+    """After `pulumi config set --secret`, the stack file carries the user's own ciphertext: no stand-in, and the
+    render still never decrypts it."""
+    from offline.stackconfig import main as stackconfig_main
+
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
+    for key in SECRET_KEYS_BY_STACK["prod"]:
+        document["config"][key] = {"secure": "v1:c2FsdA==:dXNlci1vd24tY2lwaGVydGV4dA=="}
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(yaml.safe_dump(document), encoding="utf-8")
+    settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file)
+    assert settings.stand_in_keys == []
+    assert {settings.config[key] for key in SECRET_KEYS_BY_STACK["prod"]} == {UNDECRYPTED_SECRET}
+    assert stackconfig_main(["--check-secrets", "prod", "--config-file", str(stack_file)]) == 0
+
+
+def test_check_secrets_cli_fails_on_unset_keys_with_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "offline.stackconfig", "--check-secrets", "prod"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    for key in SECRET_KEYS_BY_STACK["prod"]:
+        assert f"pulumi config set --secret --stack prod {key} <value>" in result.stderr
+    from offline.stackconfig import main as stackconfig_main
+
+    assert stackconfig_main(["--check-secrets", "dev"]) == 0
+
+
+def test_deployment_checks_the_secret_keys_before_pulumi_up() -> None:
+    """The project action (every preview and up runs through it) checks the secret keys before the CLI runs."""
+    action = PROJECT_DIR / ".github/actions/pulumi-project/action.yml"
+    steps = yaml.safe_load(action.read_text(encoding="utf-8"))["runs"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    check = next(i for i, run in enumerate(runs) if "offline.stackconfig --check-secrets" in run)
+    pulumi = next(i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("pulumi/actions@"))
+    assert check < pulumi
+
+
+def test_strict_secrets_render_fails_like_pulumi_up(tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    result = render("--stack", "prod", "--out", out, "--strict-secrets")
+    assert result.returncode == 2
+    for key in SECRET_KEYS_BY_STACK["prod"]:
+        assert f"pulumi config set --secret {key} <value>" in result.stderr
+    assert not out.exists()
