@@ -8,9 +8,17 @@ from typing import Any
 import pulumi
 
 from components.manifest import custom_resource
+from components.predictor_spec import component_extension_fields, custom_container_ports, model_fields
 from components.security import container_security_context, pod_security_context
-from config.mlserver import mlserver_env
-from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
+from config.mlserver import mlserver_env, port_env
+from config.models import (
+    DEFAULT_CUSTOM_PORT,
+    DEFAULT_PROTOCOL,
+    DEFAULT_READINESS_TIMEOUT,
+    CanaryConfig,
+    ModelConfig,
+    env_manifest,
+)
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -32,10 +40,11 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
         env.append({"name": "STORAGE_URI", "value": model.storage_uri})
     # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
     env.extend(mlserver_env(model))
+    env.extend(port_env(model))
     container: dict[str, Any] = {"name": PREDICTOR_CONTAINER, "image": model.image, "env": env}
     if model.args:
         container["args"] = list(model.args)
-    container["ports"] = [{"containerPort": model.container_port, "protocol": "TCP"}]
+    container["ports"] = custom_container_ports(model, DEFAULT_CUSTOM_PORT)
     if model.resources is not None:
         container["resources"] = model.resources.manifest()
     container["securityContext"] = container_security_context()
@@ -49,9 +58,12 @@ def _builtin_model(model: ModelConfig) -> dict[str, Any]:
     spec: dict[str, Any] = {"modelFormat": model_format, "protocolVersion": model.protocol}
     if model.runtime is not None:
         spec["runtime"] = model.runtime
-    spec["storageUri"] = model.storage_uri
-    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses).
-    env = env_manifest(model.env) + mlserver_env(model)
+    if model.storage_uri is not None:
+        spec["storageUri"] = model.storage_uri
+    spec.update(model_fields(model))
+    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses), then the
+    # listen ports derived from `ports` (cluster only).
+    env = env_manifest(model.env) + mlserver_env(model) + port_env(model)
     if env:
         spec["env"] = env
     if model.args:
@@ -88,6 +100,7 @@ def predictor_spec(model: ModelConfig) -> dict[str, Any]:
         "automountServiceAccountToken": model.automount_service_account_token,
     }
     predictor.update({key: value for key, value in optional.items() if value is not None})
+    predictor.update(component_extension_fields(model))
     return predictor
 
 

@@ -26,6 +26,16 @@ from config.kubernetes import (
     ResourceRequirements,
     Toleration,
 )
+from config.predictor import (
+    AutoScalingConfig,
+    BatcherConfig,
+    DeploymentStrategy,
+    LoggerConfig,
+    ModelStorage,
+    PortList,
+    RuntimeVersion,
+    predictor_issues,
+)
 from config.scheduling import Affinity
 from config.storage import storage_uri_problem
 
@@ -41,7 +51,7 @@ DEFAULT_PROTOCOL: ProtocolVersion = "v2"
 DEFAULT_CUSTOM_PORT = 8080
 CUSTOM_PROTOCOLS = ("v1", "v2")
 # Keys that belong to only one of the two forms, with the form they belong to.
-BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime")
+BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime", "runtimeVersion", "storage")
 CUSTOM_ONLY = ("image", "port", "modelName")
 
 Issue = tuple[tuple[str | int, ...], str]
@@ -155,6 +165,10 @@ class ModelConfig(StrictModel):
     format_version: str | None = None
     protocol_version: ProtocolVersion | None = None
     runtime: DnsLabel | None = None
+    # The runtime image tag for this model (KServe substitutes it into the runtime's image).
+    runtime_version: RuntimeVersion | None = None
+    # The artifact as a `storage-config` Secret entry plus a path: the alternative to storageUri.
+    storage: ModelStorage | None = None
 
     # Custom MLServer image form.
     image: ImageRef | None = None
@@ -165,6 +179,14 @@ class ModelConfig(StrictModel):
 
     # Both forms.
     storage_uri: str | None = None
+    # Named container ports (gRPC: h2c / grpc); the first is the one KServe serves.
+    ports: PortList | None = None
+    # Request/response logging, rollout strategy (Standard), batcher, Knative concurrency limit, request timeout.
+    logger: LoggerConfig | None = None
+    deployment_strategy: DeploymentStrategy | None = None
+    batcher: BatcherConfig | None = None
+    container_concurrency: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    timeout: int | None = Field(default=None, ge=1, le=2**63 - 1)
     env: EnvList = Field(default_factory=list)
     args: list[str] = Field(default_factory=list)
     resources: ResourceRequirements | None = None
@@ -188,6 +210,8 @@ class ModelConfig(StrictModel):
     scale_metric: ScaleMetric | None = None
     scale_target: int | None = Field(default=None, ge=1)
     autoscaler_class: AutoscalerClass | None = None
+    # The structured spec (resource / external / pod metrics) the HPA or KEDA scales on.
+    auto_scaling: AutoScalingConfig | None = None
 
     # Rollouts: Standard mode's list form; `canaryTrafficPercent` above is Knative's.
     canary: list[CanaryConfig] = Field(default_factory=list)
@@ -213,6 +237,9 @@ class ModelConfig(StrictModel):
 
     @property
     def container_port(self) -> int:
+        """The port KServe serves: the first of `ports`, else `port`, else KServe's custom-container default."""
+        if self.ports:
+            return self.ports[0].container_port
         return self.port or DEFAULT_CUSTOM_PORT
 
     @property
@@ -265,10 +292,14 @@ class ModelConfig(StrictModel):
         else:
             for key in sorted(given.intersection(CUSTOM_ONLY)):
                 yield (key,), "applies only to custom images (entries with 'image'), not to 'format'"
-            if self.storage_uri is None:
+            if self.storage_uri is None and self.storage is None:
                 yield (
                     ("storageUri",),
-                    ("a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"),
+                    (
+                        "a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris, "
+                        "or a storage spec (storage: {key, path}); without either KServe treats the predictor as "
+                        "multi-model serving, which none of the single-model runtimes serves (NoSupportingRuntime)"
+                    ),
                 )
         yield from self._replica_issues()
         yield from self._link_issues()
@@ -302,7 +333,10 @@ class ModelConfig(StrictModel):
 
     def canary_model(self, canary: CanaryConfig) -> ModelConfig:
         """The predictor a canary entry runs: this model with the canary's fields replacing its own."""
-        return self.model_copy(update={**canary.overrides(), "canary": [], "canary_traffic_percent": None})
+        # KServe refuses autoScaling on a canary (validateCanarySpecs: canaries run at fixed replicas).
+        return self.model_copy(
+            update={**canary.overrides(), "canary": [], "canary_traffic_percent": None, "auto_scaling": None}
+        )
 
     def _canary_issues(self) -> Iterator[Issue]:
         total = sum(canary.traffic_percent for canary in self.canary)
@@ -333,6 +367,7 @@ class ModelConfig(StrictModel):
 
     def mode_issues(self, mode: str) -> Iterator[Issue]:
         """KServe's autoscaling and rollout rules for the stack's deployment mode (its webhook rules 6 and 8)."""
+        yield from predictor_issues(self, mode)
         if mode == "Knative":
             if self.autoscaler_class is not None:
                 yield (
