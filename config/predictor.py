@@ -408,20 +408,13 @@ def _port_issues(model: ModelConfig, mode: str, who: str) -> Iterator[Issue]:
                     f"{served.name!r}"
                 ),
             )
+    # With v1/v2 the port name alone picks the transport (KServe's own gRPC examples: protocolVersion v2 and a port
+    # named h2c); a grpc-* protocol must be served on a port KServe routes as HTTP/2.
     if grpc and not served.is_grpc:
         name = "h2c" if mode == "Knative" else "grpc (or h2c)"
         yield (
             ("ports", 0, "name"),
             f"{who}: protocolVersion {model.protocol} is served on the first port, so name it {name}",
-        )
-    elif not grpc and served.is_grpc:
-        yield (
-            ("ports", 0, "name"),
-            (
-                f"{who}: the first port is the served one and its name {served.name!r} makes KServe route HTTP/2 "
-                f"(gRPC) to it, but the model speaks REST {model.protocol}: set protocolVersion to grpc-v2, or list "
-                "the REST port first"
-            ),
         )
 
 
@@ -543,7 +536,8 @@ def _keda_metric_issues(metric: MetricSpec, where: tuple[str | int, ...], who: s
                 (*where, member, "target", "value"),
                 f"{who}: KServe requires target.value (the threshold) for a {metric.type} metric",
             )
-        yield from _target_issues(source.target, (*where, member, "target"), who)
+        else:
+            yield from _target_issues(source.target, (*where, member, "target"), who)
 
 
 def _target_issues(target: MetricTarget, at: tuple[str | int, ...], who: str) -> Iterator[Issue]:
