@@ -243,6 +243,12 @@ class ModelConfig(StrictModel):
         return self.port or DEFAULT_CUSTOM_PORT
 
     @property
+    def is_multi_model(self) -> bool:
+        """KServe serves a built-in predictor without storageUri or storage as multi-model (IsMMSPredictor): only a
+        multi-model runtime takes it."""
+        return not self.is_custom_image and self.storage_uri is None and self.storage is None
+
+    @property
     def served_model_name(self) -> str:
         return self.model_name or self.name
 
@@ -292,15 +298,6 @@ class ModelConfig(StrictModel):
         else:
             for key in sorted(given.intersection(CUSTOM_ONLY)):
                 yield (key,), "applies only to custom images (entries with 'image'), not to 'format'"
-            if self.storage_uri is None and self.storage is None:
-                yield (
-                    ("storageUri",),
-                    (
-                        "a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris, "
-                        "or a storage spec (storage: {key, path}); without either KServe treats the predictor as "
-                        "multi-model serving, which none of the single-model runtimes serves (NoSupportingRuntime)"
-                    ),
-                )
         yield from self._replica_issues()
         yield from self._link_issues()
         host = f"{self.name}-predictor-{self.namespace}"

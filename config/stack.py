@@ -266,7 +266,24 @@ def _placement_issues(where: Loc, model: ModelConfig, views: list[tuple[int | No
     model's namespace and support its format (+version) and protocol; otherwise KServe reports
     NoSupportingRuntime after `pulumi up`."""
     assert model.format is not None
-    visible = [view for _, view in views if view.visible_in(model.namespace)]
+    # KServe considers only runtimes whose multi-model setting matches the predictor's (GetSupportingRuntimes).
+    visible = [
+        view for _, view in views if view.visible_in(model.namespace) and view.multi_model == model.is_multi_model
+    ]
+    if model.is_multi_model and not any(
+        any(f.matches(model.format, model.format_version) for f in view.formats) for view in visible
+    ):
+        yield (
+            (*where, "storageUri"),
+            (
+                f"model '{model.namespace}/{model.name}': a built-in runtime needs the model artifact's location, e.g. "
+                "gs://seldon-models/sklearn/iris, or a storage spec (storage: {key, path}); without either KServe "
+                "serves the predictor multi-model, and no runtime with multiModel: true serves "
+                f"{model.format} in namespace '{model.namespace}' (KServe: NoSupportingRuntime; declare one under "
+                "runtimes)"
+            ),
+        )
+        return
     version = f" version {model.format_version}" if model.format_version else ""
     wanted = f"{model.format}{version} over protocol {model.protocol}"
     if model.runtime is not None:

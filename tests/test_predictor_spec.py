@@ -534,6 +534,36 @@ def test_storage_spec_rules(fields: dict, path: str, fragment: str) -> None:
     assert fragment in errors[f"models[0].{path}"], errors
 
 
+MULTI_MODEL_RUNTIME = {
+    "name": "mlserver-multi",
+    "namespace": "models",
+    "image": "docker.io/seldonio/mlserver:1.7.1",
+    "supportedModelFormats": [{"name": "sklearn", "version": "1", "autoSelect": True, "priority": 1}],
+    "multiModel": True,
+}
+
+
+def test_builtin_model_without_storage_on_a_multi_model_runtime(run_config) -> None:
+    """IsMMSPredictor + GetSupportingRuntimes: a predictor without storageUri/storage is multi-model, and KServe
+    accepts it when a runtime with multiModel: true serves its format."""
+    entry = {key: value for key, value in model().items() if key != "storageUri"}
+    run = run_config({"kserve": STANDARD, "runtimes": [MULTI_MODEL_RUNTIME], "models": [entry]})
+    obj = only(run, "InferenceService")
+    assert schema_errors(obj) == []
+    assert "storageUri" not in obj["spec"]["predictor"]["model"]
+    runtime = only(run, "ServingRuntime")
+    assert schema_errors(runtime) == []
+    assert runtime["spec"]["multiModel"] is True
+
+
+def test_multi_model_runtime_does_not_take_a_single_model() -> None:
+    """GetSupportingRuntimes: IsMultiModelRuntime() must equal isMMS, so a model with storageUri never lands on it."""
+    runtime = {**MULTI_MODEL_RUNTIME, "supportedModelFormats": [{"name": "onnx", "autoSelect": True, "priority": 1}]}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({"kserve": STANDARD, "runtimes": [runtime], "models": [model(format="onnx")]})
+    assert "NoSupportingRuntime" in {i.path: i.message for i in caught.value.issues}["models[0].format"]
+
+
 # --- 8. oci+native:// -----------------------------------------------------------------------------------------
 
 
