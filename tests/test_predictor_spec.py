@@ -5,14 +5,16 @@ named error at preview. A rule's test id names the Go function of ../shared/kser
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import CUSTOM, model, only
+import yaml
+from model_helpers import CUSTOM, model, objects, only
 from schemas import schema_errors
 
 from config.errors import ConfigError
-from config.mlserver import port_env
+from config.mlserver import mlserver_env, port_env
 from config.stack import parse_stack_config
 
 STANDARD = {"deploymentMode": "Standard"}
@@ -150,8 +152,6 @@ def test_custom_port_and_ports_are_exclusive() -> None:
 
 def test_port_env_stays_off_the_local_server() -> None:
     """serve_local picks its own loopback ports: the derived listen ports are cluster-only env."""
-    from config.mlserver import mlserver_env
-
     stack = parse_stack_config({"models": [model(ports=[{"name": "http", "containerPort": 8085}])]})
     (entry,) = stack.models
     assert port_env(entry) == [{"name": "MLSERVER_HTTP_PORT", "value": "8085"}]
@@ -633,3 +633,18 @@ def test_rule_errors_name_the_model() -> None:
 def test_all_problems_reported_at_once() -> None:
     errors = errors_for(model(containerConcurrency=3, batcher={"maxBatchSize": 4}, logger={"url": "s3://b"}))
     assert {"models[0].containerConcurrency", "models[0].batcher", "models[0].logger.storage"} <= set(errors)
+
+
+def test_readme_predictor_spec_example_renders_valid(run_config) -> None:
+    """The config reference's example of these keys is a working stack config, not prose."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("The predictor-spec keys together", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    models = yaml.safe_load(block)["kserve-platform:models"]
+    run = run_config({"kserve": STANDARD, "models": models})
+    found = objects(run, "InferenceService")
+    assert len(found) == 2
+    for obj in found:
+        assert schema_errors(obj) == []
+    grpc = next(obj for obj in found if obj["metadata"]["name"] == "fraud-grpc")["spec"]["predictor"]
+    assert grpc["model"]["storage"] == {"key": "models-s3", "path": "fraud-detector/v3"}
+    assert {"name": "MLSERVER_GRPC_PORT", "value": "9000"} in grpc["model"]["env"]
