@@ -121,7 +121,8 @@ class LoggerConfig(StrictModel):
         return out
 
 
-_LOGGER_URL = re.compile(r"(https?|s3|gs|abfs|az|file)://\S+")
+# Where KServe's logger can send (pkg/logger/store.go GetStorageStrategy): HTTP(S) CloudEvents, or blob storage.
+_LOGGER_URL = re.compile(r"(https?|s3a?|gs|abfss?)://\S+")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Rollout strategy (`deploymentStrategy`, Standard mode)
@@ -357,6 +358,8 @@ RuntimeVersion = Annotated[str, AfterValidator(_check_runtime_version)]
 
 # Knative's default `max-revision-timeout-seconds` (config-defaults): a longer revision timeout is rejected.
 KNATIVE_MAX_TIMEOUT_SECONDS = 600
+# Knative's default `container-concurrency-max-limit` (config-defaults): a higher containerConcurrency is rejected.
+KNATIVE_MAX_CONTAINER_CONCURRENCY = 1000
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -425,7 +428,10 @@ def _logger_issues(model: ModelConfig, who: str) -> Iterator[Issue]:
     if logger.url is not None and not _LOGGER_URL.fullmatch(logger.url):
         yield (
             ("logger", "url"),
-            f"{who}: {logger.url!r} is not a URL the logger can send to (http(s)://... or a storage URL with storage)",
+            (
+                f"{who}: {logger.url!r} is not a URL KServe's logger sends to: http(s)://..., or s3://, gs://, "
+                "abfs:// with storage"
+            ),
         )
     storage = logger.storage
     if storage is not None:
@@ -559,6 +565,15 @@ def _knative_issues(model: ModelConfig, mode: str, who: str) -> Iterator[Issue]:
             (
                 f"{who}: containerConcurrency is Knative's hard per-pod request limit; Standard mode has no "
                 "queue-proxy to enforce it: remove it, or use kserve.deploymentMode: Knative"
+            ),
+        )
+    concurrency = model.container_concurrency
+    if concurrency is not None and mode == "Knative" and concurrency > KNATIVE_MAX_CONTAINER_CONCURRENCY:
+        yield (
+            ("containerConcurrency",),
+            (
+                f"{who}: {concurrency} exceeds Knative's container-concurrency-max-limit "
+                f"({KNATIVE_MAX_CONTAINER_CONCURRENCY} by default); Knative rejects the revision (0 means unlimited)"
             ),
         )
     if model.timeout is not None and mode == "Knative" and model.timeout > KNATIVE_MAX_TIMEOUT_SECONDS:

@@ -187,7 +187,8 @@ def test_logger_to_blob_storage(run_config) -> None:
             id="validateLogger-storage-needs-key-path-parameters",
         ),
         pytest.param({"url": "s3://b"}, "logger.storage", "add storage", id="logger-blob-url-needs-storage"),
-        pytest.param({"url": "message-dumper"}, "logger.url", "not a URL", id="logger-url"),
+        pytest.param({"url": "message-dumper"}, "logger.url", "not a URL", id="logger-store-GetStorageStrategy"),
+        pytest.param({"url": "ftp://logs/x"}, "logger.url", "not a URL", id="logger-store-isValidScheme"),
     ],
 )
 def test_logger_rules(logger: dict, path: str, fragment: str) -> None:
@@ -328,11 +329,19 @@ def test_canary_does_not_inherit_the_autoscaling_spec(run_config) -> None:
     """validateCanarySpecs: a canary must not set autoScaling (canaries run at fixed replicas)."""
     entry = model(
         autoScaling={"metrics": [CPU_UTILISATION]},
+        logger={"url": "http://message-dumper.default/"},
+        ports=[{"name": "http", "containerPort": 8080}],
+        deploymentStrategy={"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
         canary=[{"trafficPercent": 10, "storageUri": "gs://seldon-models/sklearn/iris2"}],
     )
     obj = only(run_config({"kserve": STANDARD, "models": [entry]}), "InferenceService")
+    canary = obj["spec"]["canary"][0]["predictor"]
+    # The canary list's predictor schema takes the other predictor-spec fields as the stable one does.
+    assert schema_errors(obj) == []
     assert "autoScaling" in obj["spec"]["predictor"]
-    assert "autoScaling" not in obj["spec"]["canary"][0]["predictor"]
+    assert "autoScaling" not in canary
+    assert canary["logger"] == obj["spec"]["predictor"]["logger"]
+    assert canary["model"]["ports"] == obj["spec"]["predictor"]["model"]["ports"]
 
 
 def _metric(name: str, target: dict) -> dict:
@@ -478,6 +487,13 @@ def test_timeout_in_standard_mode_is_the_route_timeout(run_config) -> None:
             "containerConcurrency",
             "Knative",
             id="containerConcurrency-knative-only",
+        ),
+        pytest.param(
+            KNATIVE,
+            {"containerConcurrency": 5000},
+            "containerConcurrency",
+            "container-concurrency-max-limit",
+            id="knative-container-concurrency-max-limit",
         ),
         pytest.param(
             KNATIVE, {"timeout": 3600}, "timeout", "max-revision-timeout-seconds", id="knative-max-revision-timeout"
