@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,8 +125,27 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
-        raise ConfigError(issues)
+        raise ConfigError(_naming_the_model(issues, values.get("models")))
     return stack
+
+
+_MODEL_PATH = re.compile(r"models\[(\d+)\]")
+
+
+def _naming_the_model(issues: list[ConfigIssue], raw_models: Any) -> list[ConfigIssue]:
+    """Each problem of a model entry also names the model as `namespace/name`, so a user finds the entry in a long
+    list (and in a stack file that orders it differently)."""
+    if not isinstance(raw_models, list):
+        return issues
+    out = []
+    for issue in issues:
+        match = _MODEL_PATH.match(issue.path)
+        entry = raw_models[int(match.group(1))] if match and int(match.group(1)) < len(raw_models) else None
+        name, namespace = (entry.get("name"), entry.get("namespace")) if isinstance(entry, Mapping) else (None, None)
+        key = f"'{namespace}/{name}'"
+        named = isinstance(name, str) and isinstance(namespace, str) and key not in issue.message
+        out.append(ConfigIssue(issue.path, f"model {key}: {issue.message}") if named else issue)
+    return out
 
 
 def _valid_or_none(model: type[BaseModel], raw: Any, context: dict | None = None) -> Any:

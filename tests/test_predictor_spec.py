@@ -664,3 +664,9 @@ def test_readme_predictor_spec_example_renders_valid(run_config) -> None:
     grpc = next(obj for obj in found if obj["metadata"]["name"] == "fraud-grpc")["spec"]["predictor"]
     assert grpc["model"]["storage"] == {"key": "models-s3", "path": "fraud-detector/v3"}
     assert {"name": "MLSERVER_GRPC_PORT", "value": "9000"} in grpc["model"]["env"]
+
+
+def test_field_errors_name_the_model_too() -> None:
+    """A value refused by its type (not by a cross-key rule) also names the model as namespace/name."""
+    errors = errors_for(model(name="fraud", namespace="risk", runtimeVersion="latest"))
+    assert errors["models[0].runtimeVersion"].startswith("model 'risk/fraud': ")
