@@ -308,7 +308,17 @@ def _placement_issues(where: Loc, model: ModelConfig, views: list[tuple[int | No
     wanted = f"{model.format}{version} over protocol {model.protocol}"
     if model.runtime is not None:
         named = [view for view in visible if view.name == model.runtime]
-        if not named:
+        other_kind = [view for _, view in views if view.name == model.runtime and view.visible_in(model.namespace)]
+        if not named and other_kind:
+            serves = "only models without" if other_kind[0].multi_model else "only models with"
+            yield (
+                (*where, "runtime"),
+                (
+                    f"'{model.runtime}' is a {'multi' if other_kind[0].multi_model else 'single'}-model runtime: it "
+                    f"serves {serves} storageUri/storage (KServe: NoSupportingRuntime); pick another runtime"
+                ),
+            )
+        elif not named:
             names = sorted({view.name for view in visible})
             close = difflib.get_close_matches(model.runtime, names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -580,6 +580,15 @@ def test_multi_model_runtime_does_not_take_a_single_model() -> None:
     assert "NoSupportingRuntime" in {i.path: i.message for i in caught.value.issues}["models[0].format"]
 
 
+def test_naming_a_multi_model_runtime_for_a_single_model() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            {"kserve": STANDARD, "runtimes": [MULTI_MODEL_RUNTIME], "models": [model(runtime="mlserver-multi")]}
+        )
+    message = {i.path: i.message for i in caught.value.issues}["models[0].runtime"]
+    assert "multi-model runtime" in message and "NoSupportingRuntime" in message
+
+
 # --- 8. oci+native:// -----------------------------------------------------------------------------------------
 
 
