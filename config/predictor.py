@@ -488,6 +488,15 @@ def _autoscaling_issues(model: ModelConfig, mode: str, who: str) -> Iterator[Iss
         )
     if not spec.metrics:
         yield (("autoScaling", "metrics"), f"{who}: list at least one metric to scale on")
+    if scaler == "hpa" and spec.behavior is not None:
+        # hpa_reconciler.go createHPA sets an empty behavior; only the KEDA reconciler applies autoScaling.behavior.
+        yield (
+            ("autoScaling", "behavior"),
+            (
+                f"{who}: KServe's HPA ignores autoScaling.behavior (it creates the HPA with an empty behavior); "
+                "only autoscalerClass keda applies it: remove behavior or use keda"
+            ),
+        )
     for index, metric in enumerate(spec.metrics):
         where: tuple[str | int, ...] = ("autoScaling", "metrics", index)
         member = METRIC_MEMBER[metric.type]
@@ -509,7 +518,18 @@ def _hpa_metric_issues(metric: MetricSpec, where: tuple[str | int, ...], who: st
         )
         return
     assert metric.resource is not None
-    yield from _target_issues(metric.resource.target, (*where, "resource", "target"), who)
+    target = metric.resource.target
+    if metric.resource.name == "cpu" and target.type != "Utilization":
+        # hpa_reconciler.go getHPAMetrics: a cpu metric always becomes a Utilization target (80% when unset).
+        yield (
+            (*where, "resource", "target", "type"),
+            (
+                f"{who}: KServe's HPA scales cpu on Utilization only (an {target.type} target would silently become "
+                "80% utilisation): use type Utilization with averageUtilization"
+            ),
+        )
+        return
+    yield from _target_issues(target, (*where, "resource", "target"), who)
 
 
 def _keda_metric_issues(metric: MetricSpec, where: tuple[str | int, ...], who: str) -> Iterator[Issue]:

@@ -297,6 +297,10 @@ POD_METRIC = {
 }
 
 
+def _metric(name: str, target: dict) -> dict:
+    return {"type": "Resource", "resource": {"name": name, "target": target}}
+
+
 def test_keda_with_resource_external_and_pod_metrics(run_config) -> None:
     scaling = {"metrics": [CPU_UTILISATION, EXTERNAL, POD_METRIC]}
     obj = isvc_for(run_config, model(autoscalerClass="keda", minReplicas=1, maxReplicas=5, autoScaling=scaling))
@@ -310,7 +314,15 @@ def test_keda_with_resource_external_and_pod_metrics(run_config) -> None:
     }
 
 
-def test_hpa_with_resource_metric_and_behaviour(run_config) -> None:
+def test_hpa_with_resource_metrics(run_config) -> None:
+    memory = _metric("memory", {"type": "AverageValue", "averageValue": "1Gi"})
+    predictor = isvc_for(run_config, model(maxReplicas=4, autoScaling={"metrics": [CPU_UTILISATION, memory]}))["spec"][
+        "predictor"
+    ]
+    assert predictor["autoScaling"]["metrics"] == [CPU_UTILISATION, memory]
+
+
+def test_keda_with_scaling_behaviour(run_config) -> None:
     scaling = {
         "metrics": [CPU_UTILISATION],
         "behavior": {
@@ -320,8 +332,9 @@ def test_hpa_with_resource_metric_and_behaviour(run_config) -> None:
             }
         },
     }
-    predictor = isvc_for(run_config, model(maxReplicas=4, autoScaling=scaling))["spec"]["predictor"]
-    assert predictor["autoScaling"]["metrics"] == [CPU_UTILISATION]
+    predictor = isvc_for(run_config, model(autoscalerClass="keda", maxReplicas=4, autoScaling=scaling))["spec"][
+        "predictor"
+    ]
     assert predictor["autoScaling"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
 
 
@@ -342,10 +355,6 @@ def test_canary_does_not_inherit_the_autoscaling_spec(run_config) -> None:
     assert "autoScaling" not in canary
     assert canary["logger"] == obj["spec"]["predictor"]["logger"]
     assert canary["model"]["ports"] == obj["spec"]["predictor"]["model"]["ports"]
-
-
-def _metric(name: str, target: dict) -> dict:
-    return {"type": "Resource", "resource": {"name": name, "target": target}}
 
 
 @pytest.mark.parametrize(
@@ -408,6 +417,20 @@ def _metric(name: str, target: dict) -> dict:
             "autoScaling.metrics[0].resource.target.averageUtilization",
             "1 to 100",
             id="validateScaleTarget-utilization-range",
+        ),
+        pytest.param(
+            STANDARD,
+            {"autoScaling": {"metrics": [_metric("cpu", {"type": "AverageValue", "averageValue": "500m"})]}},
+            "autoScaling.metrics[0].resource.target.type",
+            "Utilization only",
+            id="hpa_reconciler-getHPAMetrics-cpu-utilization",
+        ),
+        pytest.param(
+            STANDARD,
+            {"autoScaling": {"metrics": [CPU_UTILISATION], "behavior": {"scaleUp": {"selectPolicy": "Max"}}}},
+            "autoScaling.behavior",
+            "ignores autoScaling.behavior",
+            id="hpa_reconciler-createHPA-behavior",
         ),
         pytest.param(
             STANDARD,
