@@ -109,7 +109,7 @@ def served_by_mlserver(model: ModelConfig) -> bool:
     except KServe's own servers is MLServer."""
     if model.is_custom_image:
         return model.protocol == "v2"
-    return model.runtime not in NON_MLSERVER_RUNTIMES
+    return model.protocol in ("v2", "grpc-v2") and model.runtime not in NON_MLSERVER_RUNTIMES
 
 
 def declared_ports(model: ModelConfig) -> list[ServingPort]:

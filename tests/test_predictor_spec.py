@@ -70,6 +70,17 @@ def test_kserve_own_server_gets_ports_but_no_mlserver_env(run_config) -> None:
     assert "env" not in spec
 
 
+def test_v1_model_gets_no_mlserver_port_env() -> None:
+    """MLServer speaks no V1: a v1 model runs on KServe's own server, which takes no MLSERVER_* env."""
+    stack = parse_stack_config(
+        {
+            "kserve": SKLEARN_SERVER,
+            "models": [model(protocolVersion="v1", ports=[{"name": "http", "containerPort": 8085}])],
+        }
+    )
+    assert port_env(stack.models[0]) == []
+
+
 def test_named_port_on_a_custom_container(run_config) -> None:
     entry = {**CUSTOM, "ports": [{"name": "http1", "containerPort": 8081}]}
     (container,) = isvc_for(run_config, entry, KNATIVE)["spec"]["predictor"]["containers"]
