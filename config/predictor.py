@@ -287,7 +287,16 @@ class AutoScalingConfig(StrictModel):
     behavior: ScalingBehavior | None = None
 
     def manifest(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+        return _without_empty_lists(self.model_dump(by_alias=True, exclude_none=True))
+
+
+def _without_empty_lists(value: Any) -> Any:
+    # Unset list keys (policies, metricNames) stay out of the object rather than appearing as [].
+    if isinstance(value, dict):
+        return {key: _without_empty_lists(item) for key, item in value.items() if item != []}
+    if isinstance(value, list):
+        return [_without_empty_lists(item) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------------------------
