@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from components.manifest import custom_resource
+from components.predictor_spec import component_extension_fields, custom_container_ports, model_fields
 from components.security import container_security_context, pod_security_context
 from config.kserve_admission import (
     AUTOSCALER_CLASS_ANNOTATION,
@@ -16,8 +17,15 @@ from config.kserve_admission import (
     PREDICTOR_CONTAINER,
     default_predictor_resources,
 )
-from config.mlserver import mlserver_env
-from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
+from config.mlserver import mlserver_env, port_env
+from config.models import (
+    DEFAULT_CUSTOM_PORT,
+    DEFAULT_PROTOCOL,
+    DEFAULT_READINESS_TIMEOUT,
+    CanaryConfig,
+    ModelConfig,
+    env_manifest,
+)
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -46,10 +54,11 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
         env.append({"name": "STORAGE_URI", "value": model.storage_uri})
     # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
     env.extend(mlserver_env(model))
+    env.extend(port_env(model))
     container: dict[str, Any] = {"name": PREDICTOR_CONTAINER, "image": model.image, "env": env}
     if model.args:
         container["args"] = list(model.args)
-    container["ports"] = [{"containerPort": model.container_port, "protocol": "TCP"}]
+    container["ports"] = custom_container_ports(model, DEFAULT_CUSTOM_PORT)
     container["resources"] = default_predictor_resources(model.resources.manifest() if model.resources else None)
     container["securityContext"] = container_security_context()
     return container
@@ -62,9 +71,12 @@ def _builtin_model(model: ModelConfig) -> dict[str, Any]:
     spec: dict[str, Any] = {"modelFormat": model_format, "protocolVersion": model.protocol}
     if model.runtime is not None:
         spec["runtime"] = model.runtime
-    spec["storageUri"] = model.storage_uri
-    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses).
-    env = env_manifest(model.env) + mlserver_env(model)
+    if model.storage_uri is not None:
+        spec["storageUri"] = model.storage_uri
+    spec.update(model_fields(model))
+    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses), then the
+    # listen ports derived from `ports` (cluster only).
+    env = env_manifest(model.env) + mlserver_env(model) + port_env(model)
     if env:
         spec["env"] = env
     if model.args:
@@ -101,6 +113,7 @@ def predictor_spec(model: ModelConfig) -> dict[str, Any]:
         "automountServiceAccountToken": model.automount_service_account_token,
     }
     predictor.update({key: value for key, value in optional.items() if value is not None})
+    predictor.update(component_extension_fields(model))
     return predictor
 
 

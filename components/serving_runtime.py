@@ -56,6 +56,8 @@ def serving_runtime_manifest(runtime: RuntimeConfig) -> dict[str, Any]:
         "protocolVersions": list(runtime.protocol_versions),
         "containers": [_container(runtime)],
     }
+    if runtime.multi_model:
+        spec["multiModel"] = True
     if runtime.image_pull_secrets:
         spec["imagePullSecrets"] = [{"name": name} for name in runtime.image_pull_secrets]
     return {"apiVersion": API_VERSION, "kind": runtime.kind, "metadata": metadata, "spec": spec}

@@ -81,7 +81,9 @@ def issues_from_validation_error(error: ValidationError, root: type[BaseModel], 
             owner = _model_at(root, loc[:-1])
             allowed = owner.allowed_keys() if owner else []
             message = f"unknown key {loc[-1]!r}"
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            # A key that differs only in case (storageURI) is that key, before any merely similar one (storage).
+            same_but_case = [key for key in allowed if key.lower() == str(loc[-1]).lower()]
+            close = same_but_case or difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             if close:
                 message += f"; did you mean {close[0]!r}?"
             if allowed:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from config.models import ModelConfig
+from config.predictor import ServingPort
 
 # MLServer runtime class per built-in `format` (what KServe's kserve-mlserver runtime puts into
 # MLSERVER_MODEL_IMPLEMENTATION via its `modelClass` label), and the pip package that provides it.
@@ -96,6 +97,39 @@ def mlserver_env(model: ModelConfig) -> list[dict[str, str]]:
     return [{"name": setting.env_name, "value": _env_text(value)} for setting, value in _tuning_values(model)]
 
 
+# MLServer's listen ports (`Settings.http_port` / `grpc_port`), set from the entry's declared ports.
+HTTP_PORT_ENV = "MLSERVER_HTTP_PORT"
+GRPC_PORT_ENV = "MLSERVER_GRPC_PORT"
+# KServe's own servers (not MLServer): they take their ports as arguments, not MLSERVER_* env.
+NON_MLSERVER_RUNTIMES = frozenset({"kserve-sklearnserver", "kserve-xgbserver", "kserve-lgbserver"})
+
+
+def served_by_mlserver(model: ModelConfig) -> bool:
+    """A custom image speaking V2 is an MLServer image (`mlserver build`; MLServer speaks no V1), and every runtime
+    except KServe's own servers is MLServer."""
+    if model.is_custom_image:
+        return model.protocol == "v2"
+    return model.protocol in ("v2", "grpc-v2") and model.runtime not in NON_MLSERVER_RUNTIMES
+
+
+def declared_ports(model: ModelConfig) -> list[ServingPort]:
+    if model.ports is not None:
+        return list(model.ports)
+    return [ServingPort.model_validate({"containerPort": model.port})] if model.port is not None else []
+
+
+def port_env(model: ModelConfig) -> list[dict[str, str]]:
+    """`MLSERVER_HTTP_PORT` / `MLSERVER_GRPC_PORT` for the ports the entry declares, so the server listens where
+    the container port says (the one source: `ports`/`port`). Cluster only: the local server picks its own
+    loopback ports."""
+    if not served_by_mlserver(model):
+        return []
+    found: dict[str, str] = {}
+    for port in declared_ports(model):
+        found.setdefault(GRPC_PORT_ENV if port.is_grpc else HTTP_PORT_ENV, str(port.container_port))
+    return [{"name": name, "value": value} for name, value in found.items()]
+
+
 def tuning_for(model: ModelConfig, scope: Scope) -> dict[str, Any]:
     """The entry's `mlserver:` values that belong in one MLServer settings object, by MLServer field name."""
     return {setting.mlserver_field: value for setting, value in _tuning_values(model) if setting.scope == scope}
@@ -147,8 +181,15 @@ def model_settings_json(model: ModelConfig, uri: str | None, base: dict[str, Any
 
 
 def env_conflicts(model: ModelConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """`env` entries that would set an MLServer setting the `mlserver:` block owns (two sources, one value)."""
+    """`env` entries that would set an MLServer setting the `mlserver:` block or the ports own (two sources, one
+    value), and ports MLServer cannot all listen on."""
+    owned_by_ports = {item["name"] for item in port_env(model)}
     for index, var in enumerate(model.env):
+        if var.name in owned_by_ports:
+            yield (
+                ("env", index, "name"),
+                f"{var.name} is derived from the declared ports (ports/port); remove the env var and keep the port",
+            )
         for setting in TUNING_SETTINGS:
             if var.name == setting.env_name:
                 yield (
@@ -158,6 +199,25 @@ def env_conflicts(model: ModelConfig) -> Iterator[tuple[tuple[str | int, ...], s
                         "var, so the cluster and `serve_local.py` use the same value"
                     ),
                 )
+    yield from port_role_conflicts(model)
+
+
+def port_role_conflicts(model: ModelConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """MLServer listens on one HTTP and one gRPC port: a second port of either kind would reach nothing."""
+    if not served_by_mlserver(model) or model.ports is None:
+        return
+    seen: dict[bool, int] = {}
+    for index, port in enumerate(model.ports):
+        if port.is_grpc in seen:
+            kind = "gRPC" if port.is_grpc else "HTTP"
+            yield (
+                ("ports", index),
+                (
+                    f"model '{model.namespace}/{model.name}': MLServer listens on one {kind} port, already "
+                    f"ports[{seen[port.is_grpc]}]; remove this one"
+                ),
+            )
+        seen.setdefault(port.is_grpc, index)
 
 
 def file_overrides(model: ModelConfig, settings: dict[str, Any], model_settings: dict[str, Any]) -> list[str]:

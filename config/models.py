@@ -33,6 +33,16 @@ from config.kubernetes import (
     ResourceRequirements,
     Toleration,
 )
+from config.predictor import (
+    AutoScalingConfig,
+    BatcherConfig,
+    DeploymentStrategy,
+    LoggerConfig,
+    ModelStorage,
+    PortList,
+    RuntimeVersion,
+    predictor_issues,
+)
 from config.scheduling import Affinity
 from config.storage import storage_uri_problem
 
@@ -48,7 +58,7 @@ DEFAULT_PROTOCOL: ProtocolVersion = "v2"
 DEFAULT_CUSTOM_PORT = 8080
 CUSTOM_PROTOCOLS = ("v1", "v2")
 # Keys that belong to only one of the two forms, with the form they belong to.
-BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime")
+BUILTIN_ONLY = ("format", "formatVersion", "protocolVersion", "runtime", "runtimeVersion", "storage")
 CUSTOM_ONLY = ("image", "port", "modelName")
 
 Issue = tuple[tuple[str | int, ...], str]
@@ -197,6 +207,10 @@ class ModelConfig(StrictModel):
     format_version: str | None = None
     protocol_version: ProtocolVersion | None = None
     runtime: DnsLabel | None = None
+    # The runtime image tag for this model (KServe substitutes it into the runtime's image).
+    runtime_version: RuntimeVersion | None = None
+    # The artifact as a `storage-config` Secret entry plus a path: the alternative to storageUri.
+    storage: ModelStorage | None = None
 
     # Custom MLServer image form.
     image: ImageRef | None = None
@@ -207,6 +221,14 @@ class ModelConfig(StrictModel):
 
     # Both forms.
     storage_uri: str | None = None
+    # Named container ports (gRPC: h2c / grpc); the first is the one KServe serves.
+    ports: PortList | None = None
+    # Request/response logging, rollout strategy (Standard), batcher, Knative concurrency limit, request timeout.
+    logger: LoggerConfig | None = None
+    deployment_strategy: DeploymentStrategy | None = None
+    batcher: BatcherConfig | None = None
+    container_concurrency: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    timeout: int | None = Field(default=None, ge=1, le=2**63 - 1)
     env: EnvList = Field(default_factory=list)
     args: list[str] = Field(default_factory=list)
     resources: ResourceRequirements | None = None
@@ -230,6 +252,8 @@ class ModelConfig(StrictModel):
     scale_metric: ScaleMetric | None = None
     scale_target: int | None = Field(default=None, ge=1)
     autoscaler_class: AutoscalerClass | None = None
+    # The structured spec (resource / external / pod metrics) the HPA or KEDA scales on.
+    auto_scaling: AutoScalingConfig | None = None
 
     # Rollouts: Standard mode's list form; `canaryTrafficPercent` above is Knative's.
     canary: list[CanaryConfig] = Field(default_factory=list)
@@ -263,7 +287,16 @@ class ModelConfig(StrictModel):
 
     @property
     def container_port(self) -> int:
+        """The port KServe serves: the first of `ports`, else `port`, else KServe's custom-container default."""
+        if self.ports:
+            return self.ports[0].container_port
         return self.port or DEFAULT_CUSTOM_PORT
+
+    @property
+    def is_multi_model(self) -> bool:
+        """KServe serves a built-in predictor without storageUri or storage as multi-model (IsMMSPredictor): only a
+        multi-model runtime takes it."""
+        return not self.is_custom_image and self.storage_uri is None and self.storage is None
 
     @property
     def served_model_name(self) -> str:
@@ -315,11 +348,6 @@ class ModelConfig(StrictModel):
         else:
             for key in sorted(given.intersection(CUSTOM_ONLY)):
                 yield (key,), "applies only to custom images (entries with 'image'), not to 'format'"
-            if self.storage_uri is None:
-                yield (
-                    ("storageUri",),
-                    ("a built-in runtime needs the model artifact's location, e.g. gs://seldon-models/sklearn/iris"),
-                )
         yield from self._replica_issues()
         yield from self._link_issues()
         yield from self._annotation_issues()
@@ -478,6 +506,7 @@ class ModelConfig(StrictModel):
 
     def mode_issues(self, mode: str) -> Iterator[Issue]:
         """KServe's autoscaling and rollout rules for the stack's deployment mode (its webhook rules 6 and 8)."""
+        yield from predictor_issues(self, mode)
         if mode == "Knative":
             if self.autoscaler_class is not None:
                 yield (

@@ -48,6 +48,9 @@ class RuntimeView:
     formats: tuple[FormatSupport, ...]
     protocols: tuple[str, ...]
     builtin: bool = False
+    # A multi-model runtime serves predictors without storageUri/storage (models loaded later, e.g. TrainedModels);
+    # KServe matches the two strictly (GetSupportingRuntimes: IsMultiModelRuntime() == isMMS).
+    multi_model: bool = False
 
     @property
     def kind(self) -> str:
@@ -120,6 +123,8 @@ class RuntimeConfig(StrictModel):
     args: list[str] = Field(default_factory=list)
     resources: ResourceRequirements | None = None
     image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+    # Serve models that name no storageUri (MLServer starts empty and loads models through its repository API).
+    multi_model: bool = False
 
     @model_validator(mode="after")
     def _distinct_formats(self) -> RuntimeConfig:
@@ -143,6 +148,7 @@ class RuntimeConfig(StrictModel):
                 FormatSupport(f.name, f.version, f.auto_select, f.priority) for f in self.supported_model_formats
             ),
             protocols=tuple(self.protocol_versions),
+            multi_model=self.multi_model,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -131,8 +132,27 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
-        raise ConfigError(issues)
+        raise ConfigError(_naming_the_model(issues, values.get("models")))
     return stack
+
+
+_MODEL_PATH = re.compile(r"models\[(\d+)\]")
+
+
+def _naming_the_model(issues: list[ConfigIssue], raw_models: Any) -> list[ConfigIssue]:
+    """Each problem of a model entry also names the model as `namespace/name`, so a user finds the entry in a long
+    list (and in a stack file that orders it differently)."""
+    if not isinstance(raw_models, list):
+        return issues
+    out = []
+    for issue in issues:
+        match = _MODEL_PATH.match(issue.path)
+        entry = raw_models[int(match.group(1))] if match and int(match.group(1)) < len(raw_models) else None
+        name, namespace = (entry.get("name"), entry.get("namespace")) if isinstance(entry, Mapping) else (None, None)
+        key = f"'{namespace}/{name}'"
+        named = isinstance(name, str) and isinstance(namespace, str) and key not in issue.message
+        out.append(ConfigIssue(issue.path, f"model {key}: {issue.message}") if named else issue)
+    return out
 
 
 def _valid_or_none(model: type[BaseModel], raw: Any, context: dict | None = None) -> Any:
@@ -307,12 +327,39 @@ def _placement_issues(where: Loc, model: ModelConfig, views: list[tuple[int | No
     model's namespace and support its format (+version) and protocol; otherwise KServe reports
     NoSupportingRuntime after `pulumi up`."""
     assert model.format is not None
-    visible = [view for _, view in views if view.visible_in(model.namespace)]
+    # KServe considers only runtimes whose multi-model setting matches the predictor's (GetSupportingRuntimes).
+    visible = [
+        view for _, view in views if view.visible_in(model.namespace) and view.multi_model == model.is_multi_model
+    ]
+    if model.is_multi_model and not any(
+        any(f.matches(model.format, model.format_version) for f in view.formats) for view in visible
+    ):
+        yield (
+            (*where, "storageUri"),
+            (
+                f"model '{model.namespace}/{model.name}': a built-in runtime needs the model artifact's location, e.g. "
+                "gs://seldon-models/sklearn/iris, or a storage spec (storage: {key, path}); without either KServe "
+                "serves the predictor multi-model, and no runtime with multiModel: true serves "
+                f"{model.format} in namespace '{model.namespace}' (KServe: NoSupportingRuntime; declare one under "
+                "runtimes)"
+            ),
+        )
+        return
     version = f" version {model.format_version}" if model.format_version else ""
     wanted = f"{model.format}{version} over protocol {model.protocol}"
     if model.runtime is not None:
         named = [view for view in visible if view.name == model.runtime]
-        if not named:
+        other_kind = [view for _, view in views if view.name == model.runtime and view.visible_in(model.namespace)]
+        if not named and other_kind:
+            serves = "only models without" if other_kind[0].multi_model else "only models with"
+            yield (
+                (*where, "runtime"),
+                (
+                    f"'{model.runtime}' is a {'multi' if other_kind[0].multi_model else 'single'}-model runtime: it "
+                    f"serves {serves} storageUri/storage (KServe: NoSupportingRuntime); pick another runtime"
+                ),
+            )
+        elif not named:
             names = sorted({view.name for view in visible})
             close = difflib.get_close_matches(model.runtime, names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""

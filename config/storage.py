@@ -18,6 +18,9 @@ STORAGE_SCHEMES: dict[str, str] = {
     "hdfs": "hdfs://<namenode>/<path>",
     "webhdfs": "webhdfs://<namenode>/<path>",
     "oci": "oci://<registry>/<repository>:<tag> (modelcar)",
+    # KServe v0.20 mounts the model image as a Kubernetes image volume: Kubernetes 1.33+ (on 1.33 and 1.34 with the
+    # ImageVolume feature gate on kube-apiserver and kubelet), as KServe's controller warns.
+    "oci+native": "oci+native://<registry>/<repository>:<tag> (image volume; Kubernetes 1.33+)",
     "hf": "hf://<organisation>/<model>",
 }
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
@@ -55,4 +58,20 @@ def storage_uri_problem(uri: str, extra_prefixes: Iterable[str] = ()) -> str | N
         return f"{uri!r} must name an organisation and a model: {form}"
     if ".." in parts.path.split("/"):
         return f"{uri!r} must not contain '..'"
+    if scheme in ("oci", "oci+native"):
+        return _unpinned_model_image(uri, form)
+    return None
+
+
+def _unpinned_model_image(uri: str, form: str) -> str | None:
+    """A model image is pinned like every other image: a tag other than `latest`, or a digest."""
+    reference = uri.split("://", 1)[1]
+    if "@" in reference:
+        return None
+    last = reference.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else None
+    if tag is None:
+        return f"{uri!r} has no tag: pin the model image, e.g. {uri}:1.0 or {uri}@sha256:<digest> ({form})"
+    if tag == "latest":
+        return f"{uri!r} uses the moving tag 'latest': pin a version tag or a digest ({form})"
     return None

@@ -60,7 +60,7 @@ DNS_LABEL_MAX = 63
 
 # Schemes KServe's storage initializer fetches (the same list `config/storage.py` accepts; a test keeps the two
 # equal). A stack may narrow it (`allowedSchemes`) or admit ClusterStorageContainer prefixes (`allowedPrefixes`).
-DEFAULT_STORAGE_SCHEMES = ("gs", "s3", "pvc", "file", "http", "https", "hdfs", "webhdfs", "oci", "hf")
+DEFAULT_STORAGE_SCHEMES = ("gs", "s3", "pvc", "file", "http", "https", "hdfs", "webhdfs", "oci", "oci+native", "hf")
 
 # Words in an env var name that say its value is a credential.
 SECRET_NAME_WORDS = frozenset(

@@ -74,7 +74,8 @@ def test_no_mlserver_block_means_no_mlserver_env(run_config):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_committed_stacks_render_exactly_the_translated_env(run_stack, stack):
-    """Whatever the stack files say, the ISVC env is the user's env plus `mlserver_env`, nothing else."""
+    """Whatever the stack files say, the ISVC env is the user's env plus `mlserver_env` and the listen ports
+    `port_env` derives from the declared ports, nothing else."""
     _, config = load_stack_config(stack)
     run = run_stack(stack)
     for model in config.deployed_models:
@@ -84,7 +85,7 @@ def test_committed_stacks_render_exactly_the_translated_env(run_stack, stack):
             derived = [var for var in env if var["name"].startswith("MLSERVER_")]
         else:
             derived = [var for var in spec["model"].get("env", []) if var["name"].startswith("MLSERVER_")]
-        assert derived == translate.mlserver_env(model)
+        assert derived == translate.mlserver_env(model) + translate.port_env(model)
 
 
 def test_dev_stack_sklearn_model_runs_inference_in_the_main_process(run_stack):
