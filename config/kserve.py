@@ -50,6 +50,11 @@ BUILTIN_RUNTIMES = (
     "vllmserver",
 )  # fmt: skip
 
+# Runtimes the chart switches with another's flag: kserve-huggingfaceserver-multinode reads
+# `huggingfaceserver.disabled` (its own `huggingfaceserver_multinode.disabled` is never read), so the two are
+# installed together or not at all.
+RUNTIMES_SWITCHED_WITH = {"huggingfaceserver_multinode": "huggingfaceserver"}
+
 # KServe renamed its modes in v0.15; the old names are still accepted by KServe and by this config.
 _LEGACY_MODE_NAMES = {"RawDeployment": "Standard", "Serverless": "Knative"}
 # A pinned version: no ranges, wildcards or moving names, so `pulumi up` installs what review saw.
@@ -161,6 +166,17 @@ class IstioConfig(StrictModel):
     chart_repository: ChartSource = ISTIO_CHART_REPOSITORY
 
 
+class GatewayServiceConfig(StrictModel):
+    """The Service in front of Istio's ingress gateway, where Knative mode's traffic enters the cluster."""
+
+    # LoadBalancer (the Istio chart's default) needs a cloud or an in-cluster load balancer (MetalLB...); on kind,
+    # minikube or bare metal without one use NodePort, or ClusterIP for cluster-internal access only.
+    type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    # LoadBalancer only: Pulumi waits (up to kserve.timeouts.create) until the load balancer assigns an address.
+    # false: do not wait (an address may come later, or never, e.g. `minikube tunnel` not running yet).
+    wait_for_address: bool = True
+
+
 class KnativeConfig(StrictModel):
     """Knative mode's networking layer (Istio) and Knative Serving, installed through the Knative Operator."""
 
@@ -168,6 +184,7 @@ class KnativeConfig(StrictModel):
     serving_version: PinnedVersion = KNATIVE_SERVING_VERSION
     operator_namespace: DnsLabel = "knative-operator"
     istio: IstioConfig = Field(default_factory=IstioConfig)
+    gateway_service: GatewayServiceConfig = Field(default_factory=GatewayServiceConfig)
 
     @property
     def operator_chart(self) -> str:
@@ -188,6 +205,12 @@ def _check_runtimes(value: list[str]) -> list[str]:
         raise ValueError(f"unknown built-in runtime(s) {', '.join(unknown)}; known: {', '.join(BUILTIN_RUNTIMES)}")
     if "mlserver" not in value:
         raise ValueError("must include 'mlserver': the stack's built-in models are served by kserve-mlserver")
+    for runtime, switch in RUNTIMES_SWITCHED_WITH.items():
+        if (runtime in value) != (switch in value):
+            raise ValueError(
+                f"list '{runtime}' and '{switch}' together or neither: KServe's runtime chart enables both with "
+                f"one switch ({switch}.disabled)"
+            )
     return list(dict.fromkeys(value))
 
 
@@ -269,6 +292,13 @@ class KServeConfig(StrictModel):
             )
             for key in sorted(ingress_keys.intersection(_STANDARD_INGRESS_ONLY)):
                 yield ("ingress", key), message
+            service = self.knative.gateway_service
+            if service.type != "LoadBalancer" and "wait_for_address" in service.model_fields_set:
+                message = (
+                    f"applies to type: LoadBalancer only (a {service.type} Service gets no load-balancer address to "
+                    "wait for); remove it"
+                )
+                yield ("knative", "gatewayService", "waitForAddress"), message
         else:
             if "knative" in given:
                 message = "applies to deploymentMode: Knative only; remove it, or set kserve.deploymentMode: Knative"

@@ -36,13 +36,14 @@ def chart(
     repository: str | None = None,
     release_name: str | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
-    protect: bool | None = None,
+    transforms: Sequence[pulumi.ResourceTransform] = (),
 ) -> k8s.helm.v4.Chart:
     """A Helm chart as individual Kubernetes resources (`helm.v4.Chart`).
 
     Each object of the chart is its own resource in `pulumi preview` (a reviewer sees which CRD, Deployment or
     webhook changes), Pulumi waits for each to be ready, and `depends_on` on the chart is recorded, so the next
-    step starts only once every object of this one is ready.
+    step starts only once every object of this one is ready. `transforms` reach this chart's children only (the
+    install's own transform reaches every chart; see safety.py). `protect` is the parent's (the stack's).
     """
     return k8s.helm.v4.Chart(
         resource_name,
@@ -52,6 +53,5 @@ def chart(
         namespace=namespace,
         values=dict(values or {}),
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository) if repository else None,
-        # protect=None inherits the parent's (the stack's `protect`).
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), protect=protect),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on), transforms=list(transforms)),
     )

@@ -55,6 +55,13 @@ def envoy_gateway_crds_values() -> dict[str, Any]:
     return {"crds": {"gatewayAPI": {"enabled": False}, "envoyGateway": {"enabled": True}}}
 
 
+def envoy_gateway_values() -> dict[str, Any]:
+    # The chart's crds subchart renders Gateway API's safe-upgrade ValidatingAdmissionPolicy and its binding even
+    # with skip_crds (they are templates, not crds/ files); the pinned Gateway API release manifest applied above
+    # carries the same two objects, and two owners of one object fight over it.
+    return {"crds": {"gatewayAPI": {"safeUpgradePolicy": {"enabled": False}}}}
+
+
 def _seconds(duration: str) -> int:
     total, number = 0, ""
     for ch in duration:
@@ -113,7 +120,7 @@ class GatewayApi(pulumi.ComponentResource):
                 version=envoy.version,
                 namespace=envoy.namespace,
                 skip_crds=True,
-                values={},
+                values=envoy_gateway_values(),
                 timeout=_seconds(args.release_timeout),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_crds]),
             )
