@@ -131,7 +131,10 @@ def chart_name(chart: str) -> str:
 
 
 def local_chart(chart: str, version: str, shared: Path = SHARED_DIR) -> Path:
-    """The unpacked source of `chart` at `version` in ../shared (KServe's own or a dependency's)."""
+    """The unpacked source of `chart` at `version`: the directory itself when the program reads the chart from disk
+    (a local chart source), else the chart of that name in ../shared (KServe's own or a dependency's)."""
+    if Path(chart).is_absolute() and (Path(chart) / "Chart.yaml").is_file():
+        return Path(chart)
     name = chart_name(chart)
     candidates = [
         shared / "kserve" / version / "charts" / name,

@@ -34,6 +34,8 @@ SCENARIOS: dict[str, dict[str, Any] | None] = {
     "knative-node-port": NODE_PORT,
     "knative-no-wait": NO_WAIT,
     "delete-crds": DELETE_CRDS,
+    # Chart v4 reading KServe's charts from a local directory (relative to the project directory).
+    "local-chart-source": {"kserve": {"chartRepository": "../shared/kserve/v0.20.0/charts"}},
 }
 CHART = charts.CHART_V4
 RELEASE = charts.RELEASE_V3
@@ -275,3 +277,12 @@ def test_istio_validating_webhooks_are_applied_with_the_failure_policy_istiod_se
         rendered = charts.render_install(install_named(scenario_run("knative"), name))
         webhooks = [w for o in objects(rendered, "ValidatingWebhookConfiguration") for w in o["webhooks"]]
         assert webhooks and {w["failurePolicy"] for w in webhooks} == {"Ignore"}
+
+
+def test_a_local_chart_source_renders_from_that_directory() -> None:
+    install = install_named(scenario_run("local-chart-source"), "kserve-resources")
+    assert (
+        charts.local_chart(install.chart, install.version)
+        == (charts.SHARED_DIR / "kserve" / "v0.20.0" / "charts" / "kserve-resources").resolve()
+    )
+    assert objects(charts.render_install(install), "Deployment", "kserve-controller-manager")

@@ -21,7 +21,7 @@ from components.install.safety import (
     apply_policy,
 )
 from config.errors import ConfigError
-from config.kserve import KServeConfig
+from config.kserve import PROJECT_DIR, KServeConfig
 from offline import manifests
 from offline.program import ProgramRun
 from offline.recorder import RegisteredResource
@@ -470,3 +470,46 @@ def test_huggingface_multinode_runtime_follows_huggingfaceserver(run_config):
     run = run_config({"models": [MODEL]})
     runtimes = one(run, CHART, "kserve-runtime-configs").inputs["values"]["kserve"]["servingruntime"]
     assert "huggingfaceserver_multinode" not in runtimes and runtimes["huggingfaceserver"] == {"disabled": True}
+
+
+# --- chart sources: registries, mirrors, local directories --------------------------------------------------------
+
+SHARED_KSERVE_CHARTS = "../shared/kserve/v0.20.0/charts"
+
+
+def test_an_oci_mirror_holds_the_chart_itself(run_config):
+    run = run_config({"kserve": {"certManager": {"chartRepository": "oci://mirror.example.com/charts"}}})
+    inputs = one(run, CHART, "cert-manager").inputs
+    assert inputs["chart"] == "oci://mirror.example.com/charts/cert-manager" and not inputs.get("repositoryOpts")
+    # The default stays the chart's own https repository.
+    default = one(run_config({"kserve": {}}), CHART, "cert-manager").inputs
+    assert (default["chart"], default["repositoryOpts"]["repo"]) == ("cert-manager", "https://charts.jetstack.io")
+
+
+def test_a_local_chart_directory_is_read_from_disk(run_config):
+    if not (PROJECT_DIR / SHARED_KSERVE_CHARTS / "kserve-crd" / "Chart.yaml").is_file():
+        pytest.skip(f"no unpacked KServe charts at {SHARED_KSERVE_CHARTS} (CI has ../shared beside the checkout)")
+    run = run_config({"kserve": {"chartRepository": SHARED_KSERVE_CHARTS}})
+    for name in ("kserve-crd", "kserve-resources", "kserve-runtime-configs"):
+        inputs = one(run, CHART, name).inputs
+        assert inputs["chart"] == str((PROJECT_DIR / SHARED_KSERVE_CHARTS / name).resolve())
+        assert not inputs.get("repositoryOpts")
+
+
+@pytest.mark.parametrize(
+    ("kserve", "path", "message"),
+    [
+        ({"chartRepository": "./no-such-charts"}, "kserve.chartRepository", "no chart at"),
+        ({"chartRepository": "file:///charts"}, "kserve.chartRepository", "a local directory"),
+        ({"version": "v0.19.0", "chartRepository": SHARED_KSERVE_CHARTS}, "kserve.chartRepository", "pins v0.19.0"),
+        ({"ingress": {"gatewayApi": {"envoyGateway": {"chart": "./vendor/gateway-helm"}}}},
+         "kserve.ingress.gatewayApi.envoyGateway.chart", "no chart at"),
+    ],
+)  # fmt: skip
+def test_bad_chart_sources_name_their_key(run_config, kserve, path, message):
+    if "pins" in message and not (PROJECT_DIR / SHARED_KSERVE_CHARTS).is_dir():
+        pytest.skip(f"no unpacked KServe charts at {SHARED_KSERVE_CHARTS} (CI has ../shared beside the checkout)")
+    with pytest.raises(ConfigError) as caught:
+        run_config({"kserve": kserve, "models": [MODEL]})
+    issues = [issue for issue in caught.value.issues if issue.path == path]
+    assert issues and message in issues[0].message, caught.value.issues

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
 from components.manifest import custom_resource
-from config.kserve import GatewayApiConfig
+from config.kserve import GatewayApiConfig, chart_location
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 # Pulumi waits for this condition: the controller accepted the Gateway. (`Programmed` would also wait for a
@@ -116,7 +116,7 @@ class GatewayApi(pulumi.ComponentResource):
             self.envoy_gateway = k8s.helm.v3.Release(
                 "envoy-gateway",
                 name="eg",
-                chart=envoy.chart,
+                chart=chart_location(envoy.chart, None)[0],
                 version=envoy.version,
                 namespace=envoy.namespace,
                 skip_crds=True,

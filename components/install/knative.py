@@ -10,11 +10,12 @@ import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
 from components.manifest import custom_resource
-from config.kserve import ISTIO_NAMESPACE, GatewayServiceConfig, KnativeConfig
+from config.kserve import ISTIO_CHARTS, ISTIO_NAMESPACE, GatewayServiceConfig, KnativeConfig
 from config.kserve import KNATIVE_SERVING_NAMESPACE as SERVING_NAMESPACE
 
 # The Istio gateway chart's Service takes the release name; Knative's Istio gateways select its pods.
 INGRESS_GATEWAY_RELEASE = "istio-ingressgateway"
+BASE_CHART, ISTIOD_CHART, GATEWAY_CHART = ISTIO_CHARTS
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 VALIDATING_WEBHOOK_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
 # What istiod's webhook controller sets `failurePolicy` to once its validation endpoint answers.
@@ -97,7 +98,7 @@ class Knative(pulumi.ComponentResource):
         self.istio_base = chart(
             "istio-base",
             parent=self,
-            chart="base",
+            chart=BASE_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
@@ -108,7 +109,7 @@ class Knative(pulumi.ComponentResource):
         self.istiod = chart(
             "istiod",
             parent=self,
-            chart="istiod",
+            chart=ISTIOD_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
@@ -120,7 +121,7 @@ class Knative(pulumi.ComponentResource):
         self.ingress_gateway = chart(
             "istio-ingressgateway",
             parent=self,
-            chart="gateway",
+            chart=GATEWAY_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,

@@ -10,15 +10,9 @@ import pulumi
 
 from components.install.common import chart
 from components.install.knative import ISTIO_NAMESPACE, SERVING_NAMESPACE
-from config.kserve import BUILTIN_RUNTIMES, RUNTIMES_SWITCHED_WITH, KServeConfig
+from config.kserve import BUILTIN_RUNTIMES, KSERVE_CHARTS, RUNTIMES_SWITCHED_WITH, KServeConfig
 
-CRD_CHART = "kserve-crd"
-RESOURCES_CHART = "kserve-resources"
-RUNTIMES_CHART = "kserve-runtime-configs"
-
-
-def chart_ref(config: KServeConfig, name: str) -> str:
-    return f"{config.chart_repository}/{name}"
+CRD_CHART, RESOURCES_CHART, RUNTIMES_CHART = KSERVE_CHARTS
 
 
 def gateway_values(config: KServeConfig) -> dict[str, Any]:
@@ -94,7 +88,8 @@ class KServe(pulumi.ComponentResource):
         self.crds = chart(
             "kserve-crd",
             parent=self,
-            chart=chart_ref(config, CRD_CHART),
+            chart=CRD_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
             # Deleting the InferenceService CRD deletes every model in the cluster. Kept by retainOnDelete on each
@@ -108,7 +103,8 @@ class KServe(pulumi.ComponentResource):
         self.resources = chart(
             "kserve-resources",
             parent=self,
-            chart=chart_ref(config, RESOURCES_CHART),
+            chart=RESOURCES_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
             values=resources_values(config),
@@ -119,7 +115,8 @@ class KServe(pulumi.ComponentResource):
         self.runtimes = chart(
             "kserve-runtime-configs",
             parent=self,
-            chart=chart_ref(config, RUNTIMES_CHART),
+            chart=RUNTIMES_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
             values=runtimes_values(config),
