@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
@@ -43,12 +44,21 @@ KNATIVE_OPERATOR_CHART_URL = (
     "https://github.com/knative/operator/releases/download/knative-{version}/knative-operator-{version}.tgz"
 )
 
+# KServe's charts, in a KServe chart source; Istio's, in an Istio chart source.
+KSERVE_CHARTS = ("kserve-crd", "kserve-resources", "kserve-runtime-configs")
+ISTIO_CHARTS = ("base", "istiod", "gateway")
+
 # Built-in ClusterServingRuntimes of the kserve-runtime-configs chart (keys under kserve.servingruntime).
 BUILTIN_RUNTIMES = (
     "tensorflow", "mlserver", "sklearnserver", "xgbserver", "huggingfaceserver", "huggingfaceserver_multinode",
     "tritonserver", "pmmlserver", "predictiveserver", "paddleserver", "lgbserver", "autogluonserver", "torchserve",
     "vllmserver",
 )  # fmt: skip
+
+# Runtimes the chart switches with another's flag: kserve-huggingfaceserver-multinode reads
+# `huggingfaceserver.disabled` (its own `huggingfaceserver_multinode.disabled` is never read), so the two are
+# installed together or not at all.
+RUNTIMES_SWITCHED_WITH = {"huggingfaceserver_multinode": "huggingfaceserver"}
 
 # KServe renamed its modes in v0.15; the old names are still accepted by KServe and by this config.
 _LEGACY_MODE_NAMES = {"RawDeployment": "Standard", "Serverless": "Knative"}
@@ -79,10 +89,53 @@ def _check_duration(value: str) -> str:
     return value
 
 
+# Relative local chart directories are read from the project directory (where Pulumi.yaml is).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REMOTE_CHART_SCHEMES = ("oci://", "https://")
+
+
 def _check_chart_source(value: str) -> str:
-    if not value.startswith(("oci://", "https://")):
-        raise ValueError(f"{value!r} must be an oci:// or https:// chart location")
+    if value.startswith(REMOTE_CHART_SCHEMES):
+        return value
+    if "://" in value or not value.strip():
+        raise ValueError(
+            f"{value!r} must be an oci:// registry (e.g. a mirror), an https:// Helm repository, or a local "
+            "directory holding the unpacked chart(s)"
+        )
     return value
+
+
+def local_chart_source(source: str) -> Path | None:
+    """The directory a local chart source names (None for a registry or repository)."""
+    if source.startswith(REMOTE_CHART_SCHEMES):
+        return None
+    return (PROJECT_DIR / source).resolve()
+
+
+def chart_location(source: str, chart: str | None) -> tuple[str, str | None]:
+    """(chart reference, Helm repository URL) for a chart source: `chart` in a repository-like source (an https://
+    repository, an oci:// registry path, a local directory of charts), or None when `source` is the chart itself."""
+    local = local_chart_source(source)
+    if chart is None:
+        return (str(local), None) if local else (source, None)
+    if local:
+        return str(local / chart), None
+    if source.startswith("oci://"):
+        return f"{source.rstrip('/')}/{chart}", None
+    return chart, source
+
+
+def local_chart_problem(source: str, chart: str | None, version: str) -> str | None:
+    """Why a local chart source cannot stand for `chart` at the pinned `version` (None when it can)."""
+    directory = Path(chart_location(source, chart)[0])
+    manifest = directory / "Chart.yaml"
+    if not manifest.is_file():
+        return f"has no chart at {directory} (no Chart.yaml): unpack the chart there (helm pull --untar)"
+    found = re.search(r"^version:\s*['\"]?([^'\"\s]+)", manifest.read_text(encoding="utf-8"), re.M)
+    if not found or found.group(1) != version:
+        actual = found.group(1) if found else "no version"
+        return f"holds {directory.name} {actual}, but this stack pins {version}: unpack that version or change the pin"
+    return None
 
 
 DeploymentMode = Annotated[Literal["Standard", "Knative"], BeforeValidator(_modern_mode_name)]
@@ -161,6 +214,17 @@ class IstioConfig(StrictModel):
     chart_repository: ChartSource = ISTIO_CHART_REPOSITORY
 
 
+class GatewayServiceConfig(StrictModel):
+    """The Service in front of Istio's ingress gateway, where Knative mode's traffic enters the cluster."""
+
+    # LoadBalancer (the Istio chart's default) needs a cloud or an in-cluster load balancer (MetalLB...); on kind,
+    # minikube or bare metal without one use NodePort, or ClusterIP for cluster-internal access only.
+    type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    # LoadBalancer only: Pulumi waits (up to kserve.timeouts.create) until the load balancer assigns an address.
+    # false: do not wait (an address may come later, or never, e.g. `minikube tunnel` not running yet).
+    wait_for_address: bool = True
+
+
 class KnativeConfig(StrictModel):
     """Knative mode's networking layer (Istio) and Knative Serving, installed through the Knative Operator."""
 
@@ -168,6 +232,7 @@ class KnativeConfig(StrictModel):
     serving_version: PinnedVersion = KNATIVE_SERVING_VERSION
     operator_namespace: DnsLabel = "knative-operator"
     istio: IstioConfig = Field(default_factory=IstioConfig)
+    gateway_service: GatewayServiceConfig = Field(default_factory=GatewayServiceConfig)
 
     @property
     def operator_chart(self) -> str:
@@ -188,6 +253,12 @@ def _check_runtimes(value: list[str]) -> list[str]:
         raise ValueError(f"unknown built-in runtime(s) {', '.join(unknown)}; known: {', '.join(BUILTIN_RUNTIMES)}")
     if "mlserver" not in value:
         raise ValueError("must include 'mlserver': the stack's built-in models are served by kserve-mlserver")
+    for runtime, switch in RUNTIMES_SWITCHED_WITH.items():
+        if (runtime in value) != (switch in value):
+            raise ValueError(
+                f"list '{runtime}' and '{switch}' together or neither: KServe's runtime chart enables both with "
+                f"one switch ({switch}.disabled)"
+            )
     return list(dict.fromkeys(value))
 
 
@@ -249,6 +320,33 @@ class KServeConfig(StrictModel):
     def uses_gateway_api(self) -> bool:
         return self.install and self.deployment_mode == "Standard" and self.ingress.mode == "gatewayApi"
 
+    def _local_chart_issues(self) -> Iterator[Issue]:
+        """Local chart directories (kserve.chartRepository and the like) must hold each chart at its pinned version."""
+        sources: list[tuple[tuple[str | int, ...], str, tuple[str | None, ...], str]] = [
+            (("chartRepository",), self.chart_repository, KSERVE_CHARTS, self.version)
+        ]
+        if self.cert_manager.install:
+            sources.append(
+                (("certManager", "chartRepository"), self.cert_manager.chart_repository, ("cert-manager",),
+                 self.cert_manager.version)
+            )  # fmt: skip
+        if self.deployment_mode == "Knative":
+            istio = self.knative.istio
+            sources.append(
+                (("knative", "istio", "chartRepository"), istio.chart_repository, ISTIO_CHARTS, istio.version)
+            )
+        elif self.uses_gateway_api and self.ingress.gateway_api.envoy_gateway.install:
+            envoy = self.ingress.gateway_api.envoy_gateway
+            for key, source in (("chart", envoy.chart), ("crdsChart", envoy.crds_chart)):
+                sources.append((("ingress", "gatewayApi", "envoyGateway", key), source, (None,), envoy.version))
+        for path, source, names, version in sources:
+            if local_chart_source(source) is None:
+                continue
+            for name in names:
+                problem = local_chart_problem(source, name, version)
+                if problem:
+                    yield path, problem
+
     def install_issues(self) -> Iterator[Issue]:
         """Settings that contradict each other (paths relative to `kserve`), each with what to do instead."""
         given = set(_given_keys(self))
@@ -269,6 +367,13 @@ class KServeConfig(StrictModel):
             )
             for key in sorted(ingress_keys.intersection(_STANDARD_INGRESS_ONLY)):
                 yield ("ingress", key), message
+            service = self.knative.gateway_service
+            if service.type != "LoadBalancer" and "wait_for_address" in service.model_fields_set:
+                message = (
+                    f"applies to type: LoadBalancer only (a {service.type} Service gets no load-balancer address to "
+                    "wait for); remove it"
+                )
+                yield ("knative", "gatewayService", "waitForAddress"), message
         else:
             if "knative" in given:
                 message = "applies to deploymentMode: Knative only; remove it, or set kserve.deploymentMode: Knative"
@@ -287,6 +392,7 @@ class KServeConfig(StrictModel):
             message = "has no effect with certManager.install: false (the cluster's cert-manager is used); remove it"
             for key in sorted(set(_given_keys(self.cert_manager)) - {"install"}):
                 yield ("certManager", key), message
+        yield from self._local_chart_issues()
         envoy = self.ingress.gateway_api.envoy_gateway
         if not envoy.install:
             message = "has no effect with envoyGateway.install: false (another controller serves the class); remove it"

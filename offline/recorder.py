@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.runtime import mocks, rpc
+from pulumi.runtime._callbacks import _CallbackServicer
 
 SECRET = "[secret]"
 
@@ -60,6 +62,9 @@ class RegisteredResource:
     # How many `transforms` callbacks the registration carries (the engine runs them on this resource and
     # every descendant; mocks never call them, so tests call the transform functions directly).
     transforms: int = 0
+    # The transform functions themselves, so tests can run them on what the provider registers inside a chart
+    # (the engine applies a resource's own transforms, then each ancestor's).
+    transform_functions: tuple[Callable[..., Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -80,6 +85,16 @@ def _alias(alias: Any) -> dict[str, Any]:
     if spec.noParent:
         out["noParent"] = True
     return {key: value for key, value in out.items() if value}
+
+
+def _transform_functions(callbacks: Any) -> tuple[Callable[..., Any], ...]:
+    # The SDK registers each transform with its callback server and sends the engine only a token.
+    if not callbacks:
+        return ()
+    by_token = {
+        token: function for servicer in _CallbackServicer._servicers for function, token in servicer._transforms.items()
+    }
+    return tuple(by_token[callback.token] for callback in callbacks)
 
 
 class EchoMocks(mocks.Mocks):
@@ -129,6 +144,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     },
                     provider=request.provider or None,
                     transforms=len(request.transforms),
+                    transform_functions=_transform_functions(request.transforms),
                 )
             )
         return response

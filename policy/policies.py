@@ -4,7 +4,10 @@ Kept apart from `__main__.py` because constructing `PolicyPack(...)` starts a gR
 import this module and call each policy's `validate` with the resources a mocked run of the program recorded.
 
 Policies read the Kubernetes objects as registered (any object: InferenceServices, ServingRuntimes, Deployments,
-Helm chart children), so they hold for whatever the program declares, not only for today's components. Every
+Helm chart children), so they hold for whatever the program declares, not only for today's components. The engine
+runs them on every registration: the root `pulumi:pulumi:Stack`, the program's own resources, and each child a
+`helm.v4.Chart` renders (typed `kubernetes:<group>/<version>:<Kind>`, with the chart in its URN's parent chain).
+Each policy's description says which of these it judges and why (README, *Policy pack*). Every
 message names the offending field and says how to fix it. Enforcement levels and settings are per stack:
 `policy/config/<stack>.json`, passed with `--policy-pack-config` (see README, *Working in pull requests*).
 """
@@ -73,6 +76,9 @@ SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
     ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
 )
+# Last words of an env var name that say the value points at a credential (a Secret's name, a mounted file)
+# rather than being one: `SECRET_NAME: kserve-webhook-server-cert` (KServe's controller) names a Secret.
+REFERENCE_NAME_WORDS = frozenset({"NAME", "NAMESPACE", "REF", "FILE", "PATH", "DIR", "MOUNT"})
 # `$(OTHER_VAR)` is Kubernetes' reference to another variable, not a value.
 _ENV_REFERENCE = re.compile(r"^\$\([A-Za-z_][A-Za-z0-9_]*\)$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -166,12 +172,35 @@ def _under_helm_chart(args: ResourceValidationArgs) -> bool:
     return any(helm in args.urn for helm in HELM_TYPES)
 
 
+# Istio's gateway charts leave the proxy image as `auto`; istiod's injection webhook replaces it with the proxy
+# image of the pinned istiod release when the pod is created.
+ISTIO_INJECTED_IMAGE = "auto"
+
+
+def _istio_injected(props: Mapping[str, Any], container: Mapping[str, Any]) -> bool:
+    template = _dig(props, "spec", "template", "metadata") or {}
+    labels, annotations = template.get("labels") or {}, template.get("annotations") or {}
+    return container.get("image") == ISTIO_INJECTED_IMAGE and (
+        str(labels.get("sidecar.istio.io/inject")) == "true" or "inject.istio.io/templates" in annotations
+    )
+
+
+def disabled_runtime(props: Mapping[str, Any]) -> bool:
+    """A (Cluster)ServingRuntime with `spec.disabled: true`: KServe never places a model on it, so it runs nothing."""
+    kind = kind_of(props)[1]
+    return kind in ("ServingRuntime", "ClusterServingRuntime") and _dig(props, "spec", "disabled") is True
+
+
 def validate_images_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     # Images an upstream chart installs are pinned by the chart version; the digest rule is for the project's own.
     require_digest = bool(_level(args, "requireDigest", False)) and not (
         _under_helm_chart(args) and _level(args, "digestExemptForCharts", True)
     )
+    if disabled_runtime(args.props):
+        return
     for path, container in containers(args.props):
+        if _istio_injected(args.props, container):
+            continue
         image = container.get("image")
         if image is None:
             if "containers[" in path:
@@ -322,8 +351,12 @@ def validate_storage_uri(args: ResourceValidationArgs, report_violation: ReportV
 
 
 def secret_looking_name(name: str) -> bool:
-    words = {word for word in re.split(r"[^A-Za-z0-9]+", name.upper()) if word}
-    return bool(words & SECRET_NAME_WORDS)
+    """A name that says its value is a credential: it has a credential word (TOKEN, PASSWORD, KEY...) and does not
+    end in a word that makes it a reference to one (SECRET_NAME, TOKEN_PATH, KEY_FILE)."""
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", name.upper()) if word]
+    if not words or words[-1] in REFERENCE_NAME_WORDS:
+        return False
+    return bool(set(words) & SECRET_NAME_WORDS)
 
 
 def validate_no_plain_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -373,42 +406,54 @@ def validate_isvc_host_length(args: ResourceValidationArgs, report_violation: Re
 
 # --- KServe CRDs retained ------------------------------------------------------------------------------------------
 
+# pulumi-kubernetes registers an object carrying this annotation with retainOnDelete (Helm's own "keep"); the
+# install's transform sets both on every CRD it retains. The engine does not pass retainOnDelete to policies (their
+# resource options carry protect, ignoreChanges, deleteBeforeReplace, aliases, timeouts and parent only), so the
+# annotation is what a policy can see.
+RETAIN_ANNOTATION = "helm.sh/resource-policy"
 
-def installs_kserve_crds(resource_type: str, props: Mapping[str, Any]) -> bool:
-    """A CRD of a KServe API group, or a Helm chart/release of KServe's CRD chart."""
+
+def is_kserve_crd(props: Mapping[str, Any]) -> bool:
     api_version, kind = kind_of(props)
-    if kind == "CustomResourceDefinition" and api_version.startswith("apiextensions.k8s.io/"):
-        return str(_dig(props, "spec", "group") or "").endswith(KSERVE_GROUP_SUFFIX)
-    if resource_type in HELM_TYPES:
-        return "kserve-crd" in str(props.get("chart") or "")
-    return False
+    return (
+        kind == "CustomResourceDefinition"
+        and api_version.startswith("apiextensions.k8s.io/")
+        and str(_dig(props, "spec", "group") or "").endswith(KSERVE_GROUP_SUFFIX)
+    )
 
 
-def validate_crds_retained(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+def validate_crds_retained(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     # Deleting a CRD deletes every object of that kind: removing the install from the program (or a replace)
-    # would delete every InferenceService in the cluster. The policy engine does not pass `retainOnDelete` to
-    # policies (its resource options carry protect, ignoreChanges, deleteBeforeReplace, aliases, timeouts and
-    # parent only), so the check uses the option it can see: `protect`, which makes `pulumi up` and
-    # `pulumi destroy` refuse to delete the resource at all.
-    for resource in args.resources:
-        if not installs_kserve_crds(resource.resource_type, resource.props):
-            continue
-        if resource.opts.protect:
-            continue
-        report_violation(
-            f"{resource.resource_type} '{resource.name}' installs KServe's CRDs but is not protected: deleting "
-            "or replacing it deletes every InferenceService in the cluster. Fix: register it with "
-            "pulumi.ResourceOptions(protect=True) (keep retain_on_delete=True as well, so an intentional removal "
-            "leaves the CRDs in place); policies cannot see retain_on_delete, only protect",
-            resource.urn,
-        )
+    # would delete every InferenceService in the cluster. Judged on the CRD objects themselves (children of the
+    # kserve-crd chart, or declared by the program): retained (kept in the cluster, dropped from the state) or
+    # protected both keep them.
+    if not is_kserve_crd(args.props):
+        return
+    annotations = _dig(args.props, "metadata", "annotations") or {}
+    if annotations.get(RETAIN_ANNOTATION) == "keep" or args.opts.protect:
+        return
+    report_violation(
+        f"CustomResourceDefinition {object_name(args.props)} is neither retained nor protected: removing the "
+        "install or `pulumi destroy` deletes it, and with it every object of its kind in the cluster (every "
+        "InferenceService for inferenceservices.serving.kserve.io). Fix: leave kserve.deleteCrdsOnUninstall "
+        "false (the install then registers each CRD with retainOnDelete and helm.sh/resource-policy: keep)",
+        None,
+    )
 
 
 # --- protection ------------------------------------------------------------------------------------------------------
 
 
+# Registrations that protect cannot apply to: the root stack resource (the stack itself; nothing deletes it but
+# `pulumi stack rm`) and providers (default providers take no options; a provider holds no cluster object).
+UNPROTECTABLE_TYPES = ("pulumi:pulumi:Stack",)
+UNPROTECTABLE_PREFIXES = ("pulumi:providers:",)
+
+
 def validate_protected(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type.startswith("pulumi:providers:") or args.opts.protect:
+    if args.resource_type in UNPROTECTABLE_TYPES or args.resource_type.startswith(UNPROTECTABLE_PREFIXES):
+        return
+    if args.opts.protect:
         return
     report_violation(
         f"{args.resource_type} '{args.name}' is not protected, so a change that drops or replaces it deletes it "
@@ -427,7 +472,12 @@ def _schema(**properties: dict[str, Any]) -> PolicyConfigSchema:
 
 IMAGES_PINNED = ResourceValidationPolicy(
     name="images-pinned",
-    description="Container images are pinned: no 'latest', no missing tag; by digest where the stack requires it.",
+    description=(
+        "Container images are pinned: no 'latest', no missing tag; by digest where the stack requires it. Judges "
+        "first-party objects and chart children alike (an upstream chart can ship a moving tag); chart children "
+        "are exempt from the digest rule (pinned by the chart version), disabled runtimes run nothing, and Istio's "
+        "'auto' proxy image is set by istiod's injector."
+    ),
     validate=validate_images_pinned,
     config_schema=_schema(
         requireDigest={"type": "boolean", "default": False},
@@ -437,7 +487,11 @@ IMAGES_PINNED = ResourceValidationPolicy(
 )
 PREDICTOR_RESOURCES = ResourceValidationPolicy(
     name="predictor-resources",
-    description="Every predictor container and serving runtime container sets cpu and memory requests and limits.",
+    description=(
+        "Every predictor container and serving runtime container sets cpu and memory requests and limits. Judges "
+        "InferenceServices and (Cluster)ServingRuntimes, first-party or chart children (models inherit a "
+        "runtime's resources)."
+    ),
     validate=validate_predictor_resources,
     remediation_steps="Set models[].resources (and runtimes[].resources) with requests and limits.",
 )
@@ -460,7 +514,11 @@ STORAGE_URI = ResourceValidationPolicy(
 )
 NO_PLAIN_SECRETS = ResourceValidationPolicy(
     name="no-plain-secrets-in-env",
-    description="No credential-looking env var carries a literal value; credentials come from Secrets.",
+    description=(
+        "No credential-looking env var carries a literal value; credentials come from Secrets. Judges first-party "
+        "objects and chart children (a chart value can put a credential in a Deployment's env); names that point "
+        "at a credential (SECRET_NAME, TOKEN_PATH, KEY_FILE) are references, not credentials."
+    ),
     validate=validate_no_plain_secrets,
     config_schema=_schema(allowedNames={"type": "array", "items": {"type": "string"}, "default": []}),
     remediation_steps="Use valueFrom.secretKeyRef, or a Secret on the service account for storage credentials.",
@@ -471,15 +529,22 @@ ISVC_HOST_LENGTH = ResourceValidationPolicy(
     validate=validate_isvc_host_length,
     remediation_steps="Shorten the model name or its namespace.",
 )
-CRDS_RETAINED = StackValidationPolicy(
+CRDS_RETAINED = ResourceValidationPolicy(
     name="kserve-crds-retained",
-    description="The resource that installs KServe's CRDs is protected from deletion.",
+    description=(
+        "KServe's CRDs are retained (helm.sh/resource-policy: keep, which the provider maps to retainOnDelete) or "
+        "protected. Judges the CRD objects: chart children of kserve-crd, or first-party."
+    ),
     validate=validate_crds_retained,
-    remediation_steps="Register the KServe CRD install with protect=True (and retain_on_delete=True).",
+    remediation_steps="Leave kserve.deleteCrdsOnUninstall false, or protect the stack.",
 )
 PROTECTED = ResourceValidationPolicy(
     name="resources-protected",
-    description="Every resource is protected from deletion (enabled in production).",
+    description=(
+        "Every resource is protected from deletion (enabled in production). Judges first-party objects, components "
+        "and chart children (a chart's Deployment is deleted like any other); skips the root pulumi:pulumi:Stack "
+        "and providers, which protect does not apply to."
+    ),
     validate=validate_protected,
     remediation_steps="Set kserve-platform:protect: true in the stack file.",
 )

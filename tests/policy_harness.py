@@ -9,10 +9,13 @@ entry beats `all`, which beats the policy's own level, which beats the pack's de
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pytest
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -24,6 +27,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from config.stack import PROJECT
+from offline import charts
 from offline.program import ProgramRun
 from offline.recorder import RegisteredResource
 from policy.policies import DEFAULT_ENFORCEMENT, POLICIES
@@ -123,13 +128,124 @@ def run_policy(policy: Policy, resources: list[RegisteredResource], settings: di
     return reported
 
 
-def evaluate(run: ProgramRun, config: dict[str, Any]) -> list[Violation]:
-    """Every violation the pack reports for a run under a stack's policy config (disabled policies skipped)."""
+def evaluate(
+    run: ProgramRun, config: dict[str, Any], resources: list[RegisteredResource] | None = None
+) -> list[Violation]:
+    """Every violation the pack reports for a run under a stack's policy config (disabled policies skipped), on the
+    program's own registrations or on `resources` (e.g. `engine_registrations(run)`)."""
     violations = []
     for policy in POLICIES:
         level = enforcement(policy, config)
         if level == EnforcementLevel.DISABLED:
             continue
-        for urn, message in run_policy(policy, run.resources, properties(policy, config)):
+        for urn, message in run_policy(
+            policy, run.resources if resources is None else resources, properties(policy, config)
+        ):
             violations.append(Violation(policy.name, level, urn, message))
     return violations
+
+
+# --- what the engine registers beyond the program's own calls -------------------------------------------------------
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def require_rendering() -> None:
+    """Skip (outside CI) or fail (CI=true) when the charts in ../shared or the pinned helm are not available."""
+    try:
+        if not charts.SHARED_DIR.is_dir():
+            raise charts.HelmUnavailable(
+                f"the chart sources are not at {charts.SHARED_DIR} (../shared beside the checkout)"
+            )
+        charts.helm_binary()
+    except charts.HelmUnavailable as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must render the real charts: {error}")
+        pytest.skip(f"cannot render the real charts: {error}")
+
+
+RETAIN_ANNOTATION = "helm.sh/resource-policy"
+
+
+def root_stack(run: ProgramRun) -> RegisteredResource:
+    """The root `pulumi:pulumi:Stack` resource: the engine registers it and runs analyzers on it like any other
+    (the recorder leaves it out)."""
+    name = f"{PROJECT}-{run.stack}"
+    return RegisteredResource(
+        urn=f"urn:pulumi:{run.stack}::{PROJECT}::{ROOT_STACK_TYPE}::{name}",
+        type=ROOT_STACK_TYPE,
+        name=name,
+        custom=False,
+        remote=False,
+        raw_inputs={},
+        parent=None,
+        dependencies=[],
+        protect=False,
+        retain_on_delete=False,
+        delete_before_replace=False,
+        ignore_changes=[],
+        aliases=[],
+        custom_timeouts={},
+        provider=None,
+    )
+
+
+def _inherited(run_by_urn: dict[str, RegisteredResource], parent: RegisteredResource):
+    """(protect, transforms) a child of `parent` gets: protect is inherited, transforms run nearest first."""
+    protect, transforms = parent.protect, []
+    node: RegisteredResource | None = parent
+    while node is not None:
+        transforms.extend(node.transform_functions)
+        node = run_by_urn.get(node.parent or "")
+    return protect, transforms
+
+
+def chart_children(run: ProgramRun, without: frozenset[str] = frozenset()) -> list[RegisteredResource]:
+    """Every object the provider registers for the run's Chart v4 resources, as the engine hands it on: the
+    chart rendered with the program's values (hooks skipped, as Chart v4 does), retainOnDelete from
+    `helm.sh/resource-policy: keep` (the provider's mapping), protect inherited from the chart, then every
+    transform of the chart and its ancestors applied. A `helm.v3.Release` has no children the engine sees."""
+    by_urn = run.by_urn()
+    children = []
+    for install in charts.chart_installs(run.resources):
+        # `without`: charts (by name) whose source ../shared does not hold (the Knative operator's).
+        if install.type != charts.CHART_V4 or install.name in without:
+            continue
+        chart = next(r for r in run.resources if r.type == install.type and r.name == install.resource_name)
+        protect, transforms = _inherited(by_urn, chart)
+        for obj in charts.render_install(install).objects:
+            type_token, name = charts.resource_type(obj), charts.child_name(install, obj)
+            annotations = (obj.get("metadata") or {}).get("annotations") or {}
+            opts = pulumi.ResourceOptions(
+                protect=protect, retain_on_delete=annotations.get(RETAIN_ANNOTATION) == "keep" or None
+            )
+            props: dict[str, Any] = obj
+            for transform in transforms:
+                result = transform(pulumi.ResourceTransformArgs(True, type_token, name, props, opts))
+                if result is not None:
+                    props, opts = dict(result.props), result.opts
+            children.append(
+                RegisteredResource(
+                    urn=f"{chart.urn.rsplit('::', 1)[0]}${type_token}::{name}",
+                    type=type_token,
+                    name=name,
+                    custom=True,
+                    remote=False,
+                    raw_inputs=props,
+                    parent=chart.urn,
+                    dependencies=[],
+                    protect=bool(opts.protect),
+                    retain_on_delete=bool(opts.retain_on_delete),
+                    delete_before_replace=False,
+                    ignore_changes=list(opts.ignore_changes or []),
+                    aliases=[],
+                    custom_timeouts={},
+                    provider=None,
+                )
+            )
+    return children
+
+
+def engine_registrations(run: ProgramRun, without: frozenset[str] = frozenset()) -> list[RegisteredResource]:
+    """What the engine runs the policy pack on: the root stack, the program's registrations, every chart child."""
+    return [root_stack(run), *run.resources, *chart_children(run, without)]

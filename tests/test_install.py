@@ -10,16 +10,18 @@ import pytest
 import yaml
 
 from components.install import install_policy
+from components.install.knative import own_istio_validation_failure_policy
 from components.install.safety import (
     CRD_ESTABLISHED,
     CRD_TYPE,
+    RETAIN_ANNOTATION,
     WAIT_FOR_ANNOTATION,
     WEBHOOK_CA_INJECTED,
     InstallPolicy,
     apply_policy,
 )
 from config.errors import ConfigError
-from config.kserve import KServeConfig
+from config.kserve import PROJECT_DIR, KServeConfig
 from offline import manifests
 from offline.program import ProgramRun
 from offline.recorder import RegisteredResource
@@ -333,6 +335,11 @@ NETWORK_POLICY_CALLERS = "namespaces.networkPolicy.allowFromNamespaces"
          ["kserve.builtinRuntimes", "kserve.timeouts.create"]),
         ({"certManager": {"version": "^1.17"}, "deletCrdsOnUninstall": True},
          ["kserve.certManager.version", "kserve.deletCrdsOnUninstall"]),
+        ({"deploymentMode": "Knative", "knative": {"gatewayService": {"type": "NodePort", "waitForAddress": False}}},
+         ["kserve.knative.gatewayService.waitForAddress"]),
+        ({"deploymentMode": "Knative", "knative": {"gatewayService": {"type": "ExternalName"}}},
+         ["kserve.knative.gatewayService.type"]),
+        ({"builtinRuntimes": ["mlserver", "huggingfaceserver_multinode"]}, ["kserve.builtinRuntimes"]),
     ],
 )  # fmt: skip
 def test_bad_install_settings_name_their_keys_and_register_nothing(run_config, kserve, expected):
@@ -369,8 +376,146 @@ def test_stacks_install_kserve_with_pinned_versions(run_stack, stack):
         assert not run.by_type(RELEASE)
 
 
-def test_kserve_crd_chart_is_protected_unless_the_user_opts_in(run_config):
-    kept = run_config({"models": [MODEL]})
-    assert one(kept, CHART, "kserve-crd").protect
-    opted_in = run_config({"kserve": {"deleteCrdsOnUninstall": True}, "models": [MODEL]})
-    assert not one(opted_in, CHART, "kserve-crd").protect
+def test_no_install_object_is_protected_unless_the_stack_is(run_config, run_stack):
+    # A protected object makes `pulumi destroy` and `kserve.install: true -> false` fail: in a stack without
+    # `protect`, nothing of the install is protected, KServe's CRD chart included (its CRDs are retained instead).
+    for run in (run_config({"models": [MODEL]}), run_stack("dev"), run_stack("staging")):
+        install = [r for r in run.resources if r.type.startswith(("kserve-platform:install:", "kubernetes:"))]
+        assert install and not any(r.protect for r in install), run.stack
+        assert not one(run, CHART, "kserve-crd").protect
+    prod = run_stack("prod")
+    assert all(r.protect for r in prod.resources)
+
+
+def _crd_args(annotations: dict, protect: bool | None = None, retain: bool | None = None):
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "certificates.cert-manager.io", "annotations": annotations},
+        "spec": {"group": "cert-manager.io"},
+    }
+    # What the engine passes for a chart child: the provider's options (retainOnDelete from Helm's `keep`) and
+    # protect inherited from the chart.
+    return pulumi.ResourceTransformArgs(
+        custom=True,
+        type_=CRD_TYPE,
+        name="cert-manager:certificates.cert-manager.io",
+        props=crd,
+        opts=pulumi.ResourceOptions(protect=protect, retain_on_delete=retain),
+    )
+
+
+def test_transform_keeps_crds_by_retention_and_protects_only_a_protected_stack():
+    dev = InstallPolicy(retain_crds=True, protect=False, timeouts=TIMEOUTS)
+    # Even a child that inherited protect (a protected chart) comes out unprotected in a dev stack.
+    result = apply_policy(dev, _crd_args({}, protect=True))
+    assert result.opts.protect is False and result.opts.retain_on_delete is True
+    assert result.props["metadata"]["annotations"][RETAIN_ANNOTATION] == "keep"
+    prod = InstallPolicy(retain_crds=True, protect=True, timeouts=TIMEOUTS)
+    result = apply_policy(prod, _crd_args({}))
+    assert result.opts.protect is True and result.opts.retain_on_delete is True
+
+
+def test_delete_crds_on_uninstall_releases_charts_own_kept_crds():
+    # cert-manager's chart writes `helm.sh/resource-policy: keep`, which the provider turns into retainOnDelete.
+    opted_in = InstallPolicy(retain_crds=False, protect=False, timeouts=TIMEOUTS)
+    result = apply_policy(opted_in, _crd_args({RETAIN_ANNOTATION: "keep"}, retain=True))
+    assert result.opts.retain_on_delete is False
+    assert RETAIN_ANNOTATION not in result.props["metadata"]["annotations"]
+
+
+def test_cert_manager_crds_follow_delete_crds_on_uninstall(run_config):
+    kept = one(run_config({"models": [MODEL]}), CHART, "cert-manager").inputs["values"]
+    assert kept["crds"] == {"enabled": True, "keep": True}
+    released = one(run_config({"kserve": {"deleteCrdsOnUninstall": True}}), CHART, "cert-manager").inputs["values"]
+    assert released["crds"] == {"enabled": True, "keep": False}
+
+
+def test_chart_transforms_are_registered_on_the_charts_that_need_them(run_config):
+    run = run_config({"kserve": {"deploymentMode": "Knative"}})
+    assert one(run, CHART, "istio-base").transform_functions == (own_istio_validation_failure_policy,)
+    assert one(run, CHART, "istiod").transform_functions == (own_istio_validation_failure_policy,)
+    assert one(run, CHART, "istio-ingressgateway").transform_functions == ()
+
+
+def test_istio_validator_transform_owns_the_failure_policy_istiod_sets():
+    webhook_type = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+    validator = {
+        "metadata": {"name": "istiod-default-validator", "labels": {"app": "istiod"}},
+        "webhooks": [{"name": "validation.istio.io", "failurePolicy": "Ignore"}],
+    }
+    args = pulumi.ResourceTransformArgs(
+        True, webhook_type, "istio-base:istiod-default-validator", validator, pulumi.ResourceOptions()
+    )
+    result = own_istio_validation_failure_policy(args)
+    assert result is not None and result.props["webhooks"][0]["failurePolicy"] == "Fail"
+    assert validator["webhooks"][0]["failurePolicy"] == "Ignore"  # the rendered object is not mutated
+    other = {**validator, "metadata": {"name": "kserve-webhook", "labels": {}}}
+    assert (
+        own_istio_validation_failure_policy(
+            pulumi.ResourceTransformArgs(True, webhook_type, "x", other, pulumi.ResourceOptions())
+        )
+        is None
+    )
+
+
+def test_knative_gateway_service_settings(run_config):
+    def values(service: dict) -> dict:
+        run = run_config({"kserve": {"deploymentMode": "Knative", "knative": {"gatewayService": service}}})
+        return one(run, CHART, "istio-ingressgateway").inputs["values"]
+
+    assert values({}) == {"service": {"type": "LoadBalancer"}}
+    assert values({"type": "NodePort"}) == {"service": {"type": "NodePort"}}
+    assert values({"waitForAddress": False}) == {
+        "service": {"type": "LoadBalancer", "annotations": {"pulumi.com/skipAwait": "true"}}
+    }
+
+
+def test_huggingface_multinode_runtime_follows_huggingfaceserver(run_config):
+    # The chart reads huggingfaceserver.disabled for both runtimes; the program passes only switches it reads.
+    run = run_config({"models": [MODEL]})
+    runtimes = one(run, CHART, "kserve-runtime-configs").inputs["values"]["kserve"]["servingruntime"]
+    assert "huggingfaceserver_multinode" not in runtimes and runtimes["huggingfaceserver"] == {"disabled": True}
+
+
+# --- chart sources: registries, mirrors, local directories --------------------------------------------------------
+
+SHARED_KSERVE_CHARTS = "../shared/kserve/v0.20.0/charts"
+
+
+def test_an_oci_mirror_holds_the_chart_itself(run_config):
+    run = run_config({"kserve": {"certManager": {"chartRepository": "oci://mirror.example.com/charts"}}})
+    inputs = one(run, CHART, "cert-manager").inputs
+    assert inputs["chart"] == "oci://mirror.example.com/charts/cert-manager" and not inputs.get("repositoryOpts")
+    # The default stays the chart's own https repository.
+    default = one(run_config({"kserve": {}}), CHART, "cert-manager").inputs
+    assert (default["chart"], default["repositoryOpts"]["repo"]) == ("cert-manager", "https://charts.jetstack.io")
+
+
+def test_a_local_chart_directory_is_read_from_disk(run_config):
+    if not (PROJECT_DIR / SHARED_KSERVE_CHARTS / "kserve-crd" / "Chart.yaml").is_file():
+        pytest.skip(f"no unpacked KServe charts at {SHARED_KSERVE_CHARTS} (CI has ../shared beside the checkout)")
+    run = run_config({"kserve": {"chartRepository": SHARED_KSERVE_CHARTS}})
+    for name in ("kserve-crd", "kserve-resources", "kserve-runtime-configs"):
+        inputs = one(run, CHART, name).inputs
+        assert inputs["chart"] == str((PROJECT_DIR / SHARED_KSERVE_CHARTS / name).resolve())
+        assert not inputs.get("repositoryOpts")
+
+
+@pytest.mark.parametrize(
+    ("kserve", "path", "message"),
+    [
+        ({"chartRepository": "./no-such-charts"}, "kserve.chartRepository", "no chart at"),
+        ({"chartRepository": "file:///charts"}, "kserve.chartRepository", "a local directory"),
+        ({"version": "v0.19.0", "chartRepository": SHARED_KSERVE_CHARTS}, "kserve.chartRepository", "pins v0.19.0"),
+        ({"ingress": {"gatewayApi": {"envoyGateway": {"chart": "./vendor/gateway-helm"}}}},
+         "kserve.ingress.gatewayApi.envoyGateway.chart", "no chart at"),
+    ],
+)  # fmt: skip
+def test_bad_chart_sources_name_their_key(run_config, kserve, path, message):
+    if "pins" in message and not (PROJECT_DIR / SHARED_KSERVE_CHARTS).is_dir():
+        pytest.skip(f"no unpacked KServe charts at {SHARED_KSERVE_CHARTS} (CI has ../shared beside the checkout)")
+    with pytest.raises(ConfigError) as caught:
+        run_config({"kserve": kserve, "models": [MODEL]})
+    issues = [issue for issue in caught.value.issues if issue.path == path]
+    assert issues and message in issues[0].message, caught.value.issues

@@ -14,7 +14,19 @@ from typing import Any
 import pytest
 import yaml
 from conftest import STACKS, stack_settings
-from policy_harness import POLICY_DIR, enforcement, evaluate, policy_config, properties, run_policy
+from policy_harness import (
+    POLICY_DIR,
+    chart_children,
+    enforcement,
+    engine_registrations,
+    evaluate,
+    policy_config,
+    properties,
+    require_rendering,
+    resource_args,
+    root_stack,
+    run_policy,
+)
 from pulumi_policy import EnforcementLevel
 
 from config.storage import STORAGE_SCHEMES
@@ -91,13 +103,29 @@ def custom_container(inputs: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_stack_has_no_mandatory_violation(stack, run_stack):
+    # As the engine runs the pack: the root stack, the program's resources and every chart's real children.
+    require_rendering()
     run = run_stack(stack)
-    mandatory = [v for v in evaluate(run, policy_config(stack)) if v.level == EnforcementLevel.MANDATORY]
-    assert mandatory == []
+    violations = evaluate(run, policy_config(stack), engine_registrations(run))
+    assert [v for v in violations if v.level == EnforcementLevel.MANDATORY] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_chart_of_the_stack_is_seen_by_the_pack(stack, run_stack):
+    # Each Chart v4 the stack installs hands the engine its objects (none is an empty render), typed as the
+    # provider registers them and parented by the chart.
+    require_rendering()
+    run = run_stack(stack)
+    children = chart_children(run)
+    charts_ = {r.urn for r in run.by_type("kubernetes:helm.sh/v4:Chart")}
+    assert charts_ and {child.parent for child in children} == charts_
+    assert all(c.type.startswith("kubernetes:") and "$" + c.type + "::" in c.urn for c in children)
 
 
 def test_prod_passes_every_policy_outright(run_stack):
-    assert evaluate(run_stack("prod"), policy_config("prod")) == []
+    require_rendering()
+    run = run_stack("prod")
+    assert evaluate(run, policy_config("prod"), engine_registrations(run)) == []
 
 
 def test_a_custom_image_promoted_to_prod_by_tag_is_blocked(run_config):
@@ -109,7 +137,9 @@ def test_a_custom_image_promoted_to_prod_by_tag_is_blocked(run_config):
 
 
 def test_staging_passes_every_policy_outright(run_stack):
-    assert evaluate(run_stack("staging"), policy_config("staging")) == []
+    require_rendering()
+    run = run_stack("staging")
+    assert evaluate(run, policy_config("staging"), engine_registrations(run)) == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "local"])
@@ -123,8 +153,31 @@ def test_prod_resources_are_all_protected_and_dev_ones_would_be_caught(run_stack
     assert messages(policies.PROTECTED, run_stack("prod").resources) == []
     dev = run_stack("dev").resources
     found = assert_fires(policies.PROTECTED, dev, "kserve-platform:protect: true")
-    # Everything but KServe's CRD chart, which is protected in every stack (see kserve.deleteCrdsOnUninstall).
-    assert len(found) == len([r for r in dev if not r.protect]) == len(dev) - 1
+    # Nothing is protected in dev, KServe's CRD chart included (its CRDs are retained, not protected).
+    assert len(found) == len(dev) and not any(r.protect for r in dev)
+
+
+def test_resources_protected_skips_the_root_stack_and_providers(run_stack):
+    # The engine runs analyzers on the root `pulumi:pulumi:Stack` too; protect cannot apply to it.
+    prod = run_stack("prod")
+    root = root_stack(prod)
+    assert root.type == "pulumi:pulumi:Stack" and not root.protect
+    reported: list[str] = []
+    policies.PROTECTED.validate(resource_args(root, PROD_SETTINGS[policies.PROTECTED.name]), reported.append)
+    assert reported == []
+    provider = resource("pulumi:providers:kubernetes", {}, "default_4_34_2")
+    assert messages(policies.PROTECTED, [provider]) == []
+    # A component is judged like anything else (protect passes from it to its children).
+    component = dataclasses.replace(resource("kserve-platform:install:KServeInstall", {}), custom=False)
+    assert_fires(policies.PROTECTED, [component], "kserve-platform:install:KServeInstall")
+
+
+def test_prod_chart_children_are_protected(run_stack):
+    # Production's `protect: true` reaches every object a chart renders: the engine would refuse to delete any.
+    require_rendering()
+    children = chart_children(run_stack("prod"))
+    assert children and all(child.protect for child in children)
+    assert messages(policies.PROTECTED, children) == []
 
 
 # --- per-stack enforcement ----------------------------------------------------------------------------------------
@@ -345,18 +398,90 @@ def test_kserve_crds_retained():
         "spec": {"group": "serving.kserve.io", "names": {"kind": "InferenceService"}},
     }
     crd_type = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
-    assert_fires(policies.CRDS_RETAINED, [resource(crd_type, crd, "isvc-crd")], "protect=True", "retain_on_delete")
+    assert_fires(
+        policies.CRDS_RETAINED, [resource(crd_type, crd, "isvc-crd")], "inferenceservices.serving.kserve.io", "keep"
+    )
     assert messages(policies.CRDS_RETAINED, [resource(crd_type, crd, "isvc-crd", protect=True)]) == []
+    kept = copy.deepcopy(crd)
+    kept["metadata"]["annotations"] = {"helm.sh/resource-policy": "keep"}
+    assert messages(policies.CRDS_RETAINED, [resource(crd_type, kept)]) == []
     other = copy.deepcopy(crd)
     other["spec"]["group"] = "gateway.networking.k8s.io"
     assert messages(policies.CRDS_RETAINED, [resource(crd_type, other)]) == []
+    # The chart itself is not judged: its CRDs are (an unprotected chart is what makes destroy possible).
     chart = {"chart": "oci://ghcr.io/kserve/charts/kserve-crd", "version": "v0.20.0", "namespace": "kserve"}
-    chart_type = "kubernetes:helm.sh/v4:Chart"
-    found = assert_fires(policies.CRDS_RETAINED, [resource(chart_type, chart, "kserve-crd")], "kserve-crd")
-    assert len(found) == 1
-    assert messages(policies.CRDS_RETAINED, [resource(chart_type, chart, "kserve-crd", protect=True)]) == []
-    resources_chart = {**chart, "chart": "oci://ghcr.io/kserve/charts/kserve-resources"}
-    assert messages(policies.CRDS_RETAINED, [resource(chart_type, resources_chart)]) == []
+    assert messages(policies.CRDS_RETAINED, [resource("kubernetes:helm.sh/v4:Chart", chart, "kserve-crd")]) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kserve_crds_of_every_stack_are_retained_not_protected_in_dev(stack, run_stack):
+    require_rendering()
+    run = run_stack(stack)
+    crds = [c for c in chart_children(run) if policies.is_kserve_crd(c.inputs)]
+    assert len(crds) == 6
+    assert all(c.retain_on_delete for c in crds)
+    assert messages(policies.CRDS_RETAINED, crds) == []
+    assert all(c.protect is (stack == "prod") for c in crds)
+
+
+def test_kserve_crds_deleted_on_uninstall_are_reported(run_config):
+    # The user's opt-in is visible to the pack: prod's mandatory level refuses it.
+    require_rendering()
+    run = run_config({"kserve": {"deleteCrdsOnUninstall": True}})
+    crds = [c for c in chart_children(run) if policies.is_kserve_crd(c.inputs)]
+    assert crds and not any(c.retain_on_delete for c in crds)
+    assert len(assert_fires(policies.CRDS_RETAINED, crds, "deleteCrdsOnUninstall")) == len(crds)
+
+
+# --- chart children: what each policy judges -------------------------------------------------------------------------
+
+
+def _child(run, kind: str, name: str) -> RegisteredResource:
+    found = [c for c in chart_children(run) if c.inputs["kind"] == kind and c.inputs["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name, len(found))
+    return found[0]
+
+
+def test_secret_names_in_chart_env_are_not_credentials_but_credentials_are(run_stack):
+    require_rendering()
+    controller = _child(run_stack("staging"), "Deployment", "kserve-controller-manager")
+    env = controller.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "SECRET_NAME", "value": "kserve-webhook-server-cert"} in env
+    assert messages(policies.NO_PLAIN_SECRETS, [controller]) == []
+
+    def with_env(*added: dict[str, Any]) -> RegisteredResource:
+        return mutate(controller, lambda i: i["spec"]["template"]["spec"]["containers"][0]["env"].extend(added))
+
+    assert_fires(policies.NO_PLAIN_SECRETS, [with_env({"name": "WEBHOOK_TOKEN", "value": "s3cr3t"})], "WEBHOOK_TOKEN")
+    assert_fires(
+        policies.NO_PLAIN_SECRETS, [with_env({"name": "CERT_NAME", "value": "AKIAIOSFODNN7EXAMPLE"})], "AWS access"
+    )
+    references = with_env(
+        {"name": "TOKEN_PATH", "value": "/var/run/secrets/token"},
+        {"name": "TLS_KEY_FILE", "value": "/etc/tls/tls.key"},
+        {"name": "PASSWORD_SECRET_REF", "value": "db-credentials"},
+    )
+    assert messages(policies.NO_PLAIN_SECRETS, [references]) == []
+
+
+def test_disabled_runtimes_and_istio_injected_proxies_are_not_unpinned_images(run_stack, run_config):
+    require_rendering()
+    vllm = _child(run_stack("staging"), "ClusterServingRuntime", "kserve-vllmserver")
+    # The chart ships vLLM at 'latest'; the program disables every runtime it was not asked for.
+    assert vllm.inputs["spec"]["containers"][0]["image"].endswith(":latest") and vllm.inputs["spec"]["disabled"]
+    assert messages(policies.IMAGES_PINNED, [vllm]) == []
+    enabled = mutate(vllm, lambda i: i["spec"].update(disabled=False))
+    assert_fires(policies.IMAGES_PINNED, [enabled], "kserve-vllmserver", "moving tag 'latest'")
+    knative = run_config({"kserve": {"deploymentMode": "Knative"}})
+    gateway = [
+        c
+        for c in chart_children(knative, without=frozenset({"knative-operator-v1.21.1.tgz"}))
+        if c.inputs["kind"] == "Deployment" and c.inputs["metadata"]["name"] == "istio-ingressgateway"
+    ]
+    assert len(gateway) == 1 and gateway[0].inputs["spec"]["template"]["spec"]["containers"][0]["image"] == "auto"
+    assert messages(policies.IMAGES_PINNED, gateway) == []
+    plain = mutate(gateway[0], lambda i: i["spec"]["template"]["metadata"].update(labels={}, annotations={}))
+    assert_fires(policies.IMAGES_PINNED, [plain], "'auto' has no tag")
 
 
 def test_config_files_are_valid_json_objects():

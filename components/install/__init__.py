@@ -84,7 +84,7 @@ def install_policy(config: KServeConfig, protect: bool) -> InstallPolicy:
 @dataclass
 class KServeInstallArgs:
     config: KServeConfig
-    # Production: every install object refuses deletion until unprotected.
+    # Production: every install object, chart children included, refuses deletion until unprotected.
     protect: bool = False
 
 
@@ -104,7 +104,9 @@ class KServeInstall(pulumi.ComponentResource):
         self.cert_manager: CertManager | None = None
         if config.cert_manager.install:
             self.cert_manager = CertManager(
-                "cert-manager", CertManagerArgs(config.cert_manager), opts=pulumi.ResourceOptions(parent=self)
+                "cert-manager",
+                CertManagerArgs(config.cert_manager, keep_crds=not config.delete_crds_on_uninstall),
+                opts=pulumi.ResourceOptions(parent=self),
             )
             prerequisites.append(self.cert_manager)
         self.networking: pulumi.ComponentResource | None = None

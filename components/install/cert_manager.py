@@ -13,16 +13,18 @@ from config.kserve import CertManagerConfig
 CHART = "cert-manager"
 
 
-def cert_manager_values() -> dict[str, Any]:
+def cert_manager_values(keep_crds: bool) -> dict[str, Any]:
     """Chart values: CRDs installed by the chart (as KServe's installer does, `crds.enabled=true`)."""
-    # `keep` adds helm.sh/resource-policy: keep, which protects the CRDs from a `helm uninstall`; under Pulumi the
-    # install's CRD retention (see safety.py) is what keeps them.
-    return {"crds": {"enabled": True, "keep": True}}
+    # `keep` writes helm.sh/resource-policy: keep on the CRDs, which the provider turns into retainOnDelete: it
+    # follows kserve.deleteCrdsOnUninstall like every CRD of the install (see safety.py).
+    return {"crds": {"enabled": True, "keep": keep_crds}}
 
 
 @dataclass
 class CertManagerArgs:
     config: CertManagerConfig
+    # false with kserve.deleteCrdsOnUninstall: true (removing the install then deletes cert-manager's CRDs too).
+    keep_crds: bool = True
 
 
 class CertManager(pulumi.ComponentResource):
@@ -40,7 +42,7 @@ class CertManager(pulumi.ComponentResource):
             repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
-            values=cert_manager_values(),
+            values=cert_manager_values(args.keep_crds),
             depends_on=[self.namespace],
         )
         self.version = pulumi.Output.from_input(config.version)

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
 from components.manifest import custom_resource
-from config.kserve import GatewayApiConfig
+from config.kserve import GatewayApiConfig, chart_location
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 # Pulumi waits for this condition: the controller accepted the Gateway. (`Programmed` would also wait for a
@@ -53,6 +53,13 @@ def envoy_gateway_crds_values() -> dict[str, Any]:
     # Only Envoy Gateway's own CRDs: the Gateway API CRDs come from the pinned standard-install.yaml, and two
     # owners of one CRD would fight over it (and delete it when either goes).
     return {"crds": {"gatewayAPI": {"enabled": False}, "envoyGateway": {"enabled": True}}}
+
+
+def envoy_gateway_values() -> dict[str, Any]:
+    # The chart's crds subchart renders Gateway API's safe-upgrade ValidatingAdmissionPolicy and its binding even
+    # with skip_crds (they are templates, not crds/ files); the pinned Gateway API release manifest applied above
+    # carries the same two objects, and two owners of one object fight over it.
+    return {"crds": {"gatewayAPI": {"safeUpgradePolicy": {"enabled": False}}}}
 
 
 def _seconds(duration: str) -> int:
@@ -109,11 +116,11 @@ class GatewayApi(pulumi.ComponentResource):
             self.envoy_gateway = k8s.helm.v3.Release(
                 "envoy-gateway",
                 name="eg",
-                chart=envoy.chart,
+                chart=chart_location(envoy.chart, None)[0],
                 version=envoy.version,
                 namespace=envoy.namespace,
                 skip_crds=True,
-                values={},
+                values=envoy_gateway_values(),
                 timeout=_seconds(args.release_timeout),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_crds]),
             )

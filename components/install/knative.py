@@ -10,16 +10,52 @@ import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
 from components.manifest import custom_resource
-from config.kserve import ISTIO_NAMESPACE, KnativeConfig
+from config.kserve import ISTIO_CHARTS, ISTIO_NAMESPACE, GatewayServiceConfig, KnativeConfig
 from config.kserve import KNATIVE_SERVING_NAMESPACE as SERVING_NAMESPACE
 
 # The Istio gateway chart's Service takes the release name; Knative's Istio gateways select its pods.
 INGRESS_GATEWAY_RELEASE = "istio-ingressgateway"
+BASE_CHART, ISTIOD_CHART, GATEWAY_CHART = ISTIO_CHARTS
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+VALIDATING_WEBHOOK_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+# What istiod's webhook controller sets `failurePolicy` to once its validation endpoint answers.
+ISTIOD_FAILURE_POLICY = "Fail"
+
+
+def istio_base_values() -> dict[str, Any]:
+    # The revision the `istiod-default-validator` webhook sends to (the chart's own default, stated for review).
+    return {"defaultRevision": "default"}
 
 
 def istiod_values() -> dict[str, Any]:
-    # As KServe's installer: no automatic sidecar injection (KServe's pods do not need the mesh).
-    return {"proxy": {"autoInject": "disabled"}}
+    # As KServe's installer: no automatic sidecar injection (KServe's pods do not need the mesh). The chart reads
+    # `global.proxy.autoInject` (into the injector's `policy`); a top-level `proxy` key is ignored.
+    return {"global": {"proxy": {"autoInject": "disabled"}}}
+
+
+def ingress_gateway_values(service: GatewayServiceConfig) -> dict[str, Any]:
+    values: dict[str, Any] = {"service": {"type": service.type}}
+    if service.type == "LoadBalancer" and not service.wait_for_address:
+        # The provider otherwise waits for `status.loadBalancer.ingress`, which a cluster without a load balancer
+        # never fills in, and KnativeServing (which waits for this chart) never starts.
+        values["service"]["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
+    return values
+
+
+def own_istio_validation_failure_policy(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Istio's validating webhooks are rendered `failurePolicy: Ignore` and istiod rewrites them to `Fail` once it
+    serves; server-side apply then reports a conflict on the next update that sends `Ignore` (pulumi-kubernetes
+    #2210). The program applies the value istiod settles on, so both managers agree and nothing conflicts."""
+    if args.type_ != VALIDATING_WEBHOOK_TYPE:
+        return None
+    labels = (args.props.get("metadata") or {}).get("labels") or {}
+    if labels.get("app") != "istiod":
+        return None
+    webhooks = [
+        {**webhook, "failurePolicy": ISTIOD_FAILURE_POLICY} if isinstance(webhook, dict) else webhook
+        for webhook in args.props.get("webhooks") or []
+    ]
+    return pulumi.ResourceTransformResult(props={**args.props, "webhooks": webhooks}, opts=args.opts)
 
 
 def knative_serving_manifest(config: KnativeConfig, domain: str) -> dict[str, Any]:
@@ -62,31 +98,34 @@ class Knative(pulumi.ComponentResource):
         self.istio_base = chart(
             "istio-base",
             parent=self,
-            chart="base",
+            chart=BASE_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
-            values={"defaultRevision": "default"},
+            values=istio_base_values(),
             depends_on=[self.istio_namespace],
+            transforms=[own_istio_validation_failure_policy],
         )
         self.istiod = chart(
             "istiod",
             parent=self,
-            chart="istiod",
+            chart=ISTIOD_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
             values=istiod_values(),
             depends_on=[self.istio_base],
+            transforms=[own_istio_validation_failure_policy],
         )
         # Gateway pods are injected by istiod's webhook, so the gateway waits for istiod.
         self.ingress_gateway = chart(
             "istio-ingressgateway",
             parent=self,
-            chart="gateway",
+            chart=GATEWAY_CHART,
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
+            values=ingress_gateway_values(config.gateway_service),
             depends_on=[self.istiod],
             release_name=INGRESS_GATEWAY_RELEASE,
         )

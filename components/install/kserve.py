@@ -10,15 +10,9 @@ import pulumi
 
 from components.install.common import chart
 from components.install.knative import ISTIO_NAMESPACE, SERVING_NAMESPACE
-from config.kserve import BUILTIN_RUNTIMES, KServeConfig
+from config.kserve import BUILTIN_RUNTIMES, KSERVE_CHARTS, RUNTIMES_SWITCHED_WITH, KServeConfig
 
-CRD_CHART = "kserve-crd"
-RESOURCES_CHART = "kserve-resources"
-RUNTIMES_CHART = "kserve-runtime-configs"
-
-
-def chart_ref(config: KServeConfig, name: str) -> str:
-    return f"{config.chart_repository}/{name}"
+CRD_CHART, RESOURCES_CHART, RUNTIMES_CHART = KSERVE_CHARTS
 
 
 def gateway_values(config: KServeConfig) -> dict[str, Any]:
@@ -69,7 +63,8 @@ def runtimes_values(config: KServeConfig) -> dict[str, Any]:
     the pinned image whatever the chart defaults to, and runtimes not asked for are disabled."""
     runtimes: dict[str, Any] = {"enabled": True}
     for runtime in BUILTIN_RUNTIMES:
-        if runtime not in config.builtin_runtimes:
+        # The chart never reads these runtimes' own switch (see RUNTIMES_SWITCHED_WITH).
+        if runtime not in config.builtin_runtimes and runtime not in RUNTIMES_SWITCHED_WITH:
             runtimes[runtime] = {"disabled": True}
     runtimes["mlserver"] = {"disabled": False, "image": config.mlserver_repository, "tag": config.mlserver_tag}
     return {"kserve": {"version": config.version, "servingruntime": runtimes}}
@@ -93,14 +88,14 @@ class KServe(pulumi.ComponentResource):
         self.crds = chart(
             "kserve-crd",
             parent=self,
-            chart=chart_ref(config, CRD_CHART),
+            chart=CRD_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
+            # Deleting the InferenceService CRD deletes every model in the cluster. Kept by retainOnDelete on each
+            # CRD (the install transform), not by `protect`: a protected chart passes `protect` to its children and
+            # `pulumi destroy` or `install: false` would then fail on them (see safety.py).
             depends_on=[args.namespace],
-            # Deleting the InferenceService CRD deletes every model in the cluster: besides retainOnDelete on each
-            # CRD (the install transform), the chart itself refuses deletion unless the user opted in. This is also
-            # what the policy pack can see (policies cannot read retainOnDelete).
-            protect=True if not config.delete_crds_on_uninstall else None,
         )
         # Controller, webhooks, the webhook's cert-manager Issuer + Certificate, inferenceservice-config.
         # Ready = CRDs Established (above), controller Deployment Available, webhook Service with endpoints and
@@ -108,7 +103,8 @@ class KServe(pulumi.ComponentResource):
         self.resources = chart(
             "kserve-resources",
             parent=self,
-            chart=chart_ref(config, RESOURCES_CHART),
+            chart=RESOURCES_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
             values=resources_values(config),
@@ -119,7 +115,8 @@ class KServe(pulumi.ComponentResource):
         self.runtimes = chart(
             "kserve-runtime-configs",
             parent=self,
-            chart=chart_ref(config, RUNTIMES_CHART),
+            chart=RUNTIMES_CHART,
+            repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
             values=runtimes_values(config),

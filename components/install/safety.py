@@ -1,6 +1,16 @@
 """What every object of the install gets, whichever chart or manifest it comes from: CRD retention, readiness
 gates, protection and bounded waits.
 
+Protection and retention are separate jobs:
+- `protect` follows the stack's `protect` setting and nothing else: in a dev stack no install object is protected,
+  so `pulumi destroy` and `kserve.install: true -> false` go through; in production every object, chart children
+  included, refuses deletion until the stack is unprotected (which is what the `resources-protected` policy checks).
+- CRDs are kept in the cluster by `retainOnDelete`, not by `protect`: the engine drops them from the state and
+  leaves them (and every InferenceService) in the cluster, unless `kserve.deleteCrdsOnUninstall` is true. The
+  install also writes `helm.sh/resource-policy: keep` on each retained CRD (the provider maps it to
+  retainOnDelete too, and it is what the policy pack can see) and removes a chart's own `keep` when the user opted
+  in to deleting CRDs (cert-manager's).
+
 Applied as a Pulumi `transforms` resource option on the install component. Transforms (unlike the older
 `transformations`, and unlike `retainOnDelete`/`customTimeouts` set on a component) reach the children that the
 Kubernetes provider creates inside a `helm.v4.Chart` or `yaml.v2.ConfigFile`:
@@ -17,6 +27,7 @@ from typing import Any
 import pulumi
 
 WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+RETAIN_ANNOTATION = "helm.sh/resource-policy"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 # Wait until the API server serves the new kind; custom resources applied right after a CRD fail otherwise
 # ("no matches for kind ...").
@@ -42,7 +53,8 @@ class InstallPolicy:
 
     # Keep CRDs in the cluster when they leave the program (removing the install, `pulumi destroy`).
     retain_crds: bool
-    # `pulumi up`/`destroy` refuse to delete any install object until it is unprotected (production).
+    # `pulumi up`/`destroy` refuse to delete any install object until it is unprotected (production); false
+    # unprotects every object, whatever a chart or parent would pass down.
     protect: bool
     # Upper bounds on the provider's readiness waits.
     timeouts: pulumi.CustomTimeouts
@@ -53,6 +65,17 @@ def _with_annotation(props: dict[str, Any], value: str) -> dict[str, Any]:
     annotations = dict(metadata.get("annotations") or {})
     # An annotation the chart already sets (a chart author's own gate) wins.
     annotations.setdefault(WAIT_FOR_ANNOTATION, value)
+    metadata["annotations"] = annotations
+    return {**props, "metadata": metadata}
+
+
+def _with_retention(props: dict[str, Any], retain: bool) -> dict[str, Any]:
+    metadata = dict(props.get("metadata") or {})
+    annotations = dict(metadata.get("annotations") or {})
+    if retain:
+        annotations[RETAIN_ANNOTATION] = "keep"
+    else:
+        annotations.pop(RETAIN_ANNOTATION, None)
     metadata["annotations"] = annotations
     return {**props, "metadata": metadata}
 
@@ -68,14 +91,13 @@ def apply_policy(policy: InstallPolicy, args: pulumi.ResourceTransformArgs) -> p
         # Components (the charts themselves) have nothing to wait for or delete; their children are seen here too.
         return None
     props = dict(args.props)
-    changes = pulumi.ResourceOptions(custom_timeouts=policy.timeouts)
-    if policy.protect:
-        changes.protect = True
+    changes = pulumi.ResourceOptions(custom_timeouts=policy.timeouts, protect=policy.protect)
     if args.type_ == CRD_TYPE:
         props = _with_annotation(props, CRD_ESTABLISHED)
-        if policy.retain_crds:
-            # Deleting a CRD deletes every object of its kind cluster-wide (for InferenceService: every model).
-            changes.retain_on_delete = True
+        # Deleting a CRD deletes every object of its kind cluster-wide (for InferenceService: every model).
+        # Set both ways: a chart's own `keep` would otherwise retain a CRD the user asked to delete.
+        props = _with_retention(props, policy.retain_crds)
+        changes.retain_on_delete = policy.retain_crds
     elif args.type_ in WEBHOOK_TYPES and _injected_by_cert_manager(props):
         props = _with_annotation(props, WEBHOOK_CA_INJECTED)
     return pulumi.ResourceTransformResult(props=props, opts=pulumi.ResourceOptions.merge(args.opts, changes))
