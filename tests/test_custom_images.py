@@ -59,7 +59,12 @@ def test_committed_dev_pulls_no_image_that_no_registry_holds(run_stack) -> None:
 
 def test_registry_composes_model_and_canary_images_and_leaves_full_references(run_config) -> None:
     models = [
-        {**CUSTOM, "canary": [{"trafficPercent": 10, "image": "my-custom-server:0.2.0"}]},
+        # KServe runs a canary only beside a predictor with a model (validateCanarySpecs): the image loads it.
+        {
+            **CUSTOM,
+            "storageUri": "gs://seldon-models/sklearn/iris",
+            "canary": [{"trafficPercent": 10, "image": "my-custom-server:0.2.0"}],
+        },
         {**CUSTOM, "name": "pinned", "image": "quay.io/acme/other@sha256:" + "a" * 64},
         {**CUSTOM, "name": "local", "image": "localhost:5001/my-custom-server:0.1.0"},
     ]
