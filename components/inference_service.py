@@ -11,6 +11,7 @@ from components.manifest import custom_resource
 from components.security import container_security_context, pod_security_context
 from config.mlserver import mlserver_env
 from config.models import DEFAULT_PROTOCOL, DEFAULT_READINESS_TIMEOUT, CanaryConfig, ModelConfig, env_manifest
+from config.storage import STORAGE_URI_ENV
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -29,7 +30,7 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
     if model.storage_uri is not None:
         # KServe runs its storage initializer for a custom container that sets STORAGE_URI; the model then
         # lands in /mnt/models.
-        env.append({"name": "STORAGE_URI", "value": model.storage_uri})
+        env.append({"name": STORAGE_URI_ENV, "value": model.storage_uri})
     # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
     env.extend(mlserver_env(model))
     container: dict[str, Any] = {"name": PREDICTOR_CONTAINER, "image": model.image, "env": env}

@@ -53,9 +53,9 @@ BUILTIN_RUNTIMES = (
 # KServe renamed its modes in v0.15; the old names are still accepted by KServe and by this config.
 _LEGACY_MODE_NAMES = {"RawDeployment": "Standard", "Serverless": "Knative"}
 # A pinned version: no ranges, wildcards or moving names, so `pulumi up` installs what review saw.
-_PINNED = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+_PINNED = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?")
 # Go durations as Pulumi's customTimeouts take them: 30s, 10m, 1h30m.
-_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+_DURATION = re.compile(r"([0-9]+h)?([0-9]+m)?([0-9]+s)?")
 
 Issue = tuple[tuple[str | int, ...], str]
 
@@ -65,7 +65,7 @@ def _modern_mode_name(value: object) -> object:
 
 
 def _check_pinned(value: str) -> str:
-    if not _PINNED.match(value):
+    if not _PINNED.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a pinned version: give an exact release such as 'v1.17.0' or '1.27.1' "
             "(no ranges, wildcards or 'latest')"
@@ -74,7 +74,7 @@ def _check_pinned(value: str) -> str:
 
 
 def _check_duration(value: str) -> str:
-    if not value or not _DURATION.match(value):
+    if not value or not _DURATION.fullmatch(value):
         raise ValueError(f"{value!r} is not a duration: use forms such as '90s', '10m', '1h30m'")
     return value
 
@@ -244,6 +244,25 @@ class KServeConfig(StrictModel):
     @property
     def mlserver_tag(self) -> str:
         return self.mlserver_image.rpartition(":")[2]
+
+    def installed_namespaces(self) -> dict[str, str]:
+        """Namespace -> the install step that declares it as its own Namespace object (none with install: false).
+
+        Mirrors components/install: KServe's namespace always, cert-manager's when it installs it, Envoy Gateway's
+        in Standard mode with Gateway API, and Istio's, the Knative operator's and Knative Serving's in Knative mode.
+        """
+        if not self.install:
+            return {}
+        out = {self.namespace: "KServe"}
+        if self.cert_manager.install:
+            out.setdefault(self.cert_manager.namespace, "cert-manager")
+        if self.deployment_mode == "Knative":
+            out.setdefault(ISTIO_NAMESPACE, "Istio")
+            out.setdefault(self.knative.operator_namespace, "the Knative operator")
+            out.setdefault(KNATIVE_SERVING_NAMESPACE, "Knative Serving")
+        elif self.ingress.mode == "gatewayApi" and self.ingress.gateway_api.envoy_gateway.install:
+            out.setdefault(self.ingress.gateway_api.envoy_gateway.namespace, "Envoy Gateway")
+        return out
 
     @property
     def uses_gateway_api(self) -> bool:

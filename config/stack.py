@@ -23,8 +23,11 @@ from config.runtimes import (
     enabled_builtin_runtimes,
     priority_conflicts,
 )
+from config.storage import STORAGE_URI_ENV
 
 PROJECT = "kserve-platform"
+# Namespaces every cluster has from the start (the API server creates them): never the stack's to create or delete.
+CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 class StackConfig(StrictModel):
@@ -170,9 +173,65 @@ class _Facts:
 def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     for loc, message in facts.kserve.install_issues():
         yield ("kserve", *loc), message
+    yield from _namespace_rules(facts)
     yield from _model_rules(facts)
     yield from _runtime_rules(facts)
     yield from _credential_rules(facts)
+
+
+def _namespace_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    """Which namespaces the stack owns. A model namespace becomes the stack's own Namespace object unless listed in
+    kserve.existingNamespaces; it must be neither one the install declares (two objects, one namespace) nor one the
+    cluster always has (the first `up` would fail with "already exists", and a destroy would try to delete it)."""
+    installed = facts.kserve.installed_namespaces()
+    existing = set(facts.kserve.existing_namespaces)
+    for index, model in facts.models:
+        namespace = model.namespace
+        if namespace in installed:
+            yield (
+                ("models", index, "namespace"),
+                (
+                    f"'{namespace}' is the namespace the install creates for {installed[namespace]}: put models in "
+                    "a namespace of their own (the install's namespaces are not model namespaces)"
+                ),
+            )
+        elif namespace in CLUSTER_NAMESPACES and namespace not in existing:
+            yield (
+                ("models", index, "namespace"),
+                (
+                    f"'{namespace}' exists in every cluster, so the stack cannot create or own it: use a namespace "
+                    f"of your own, or list '{namespace}' in kserve.existingNamespaces to place models there without "
+                    "the stack owning it (no Pod Security labels or NetworkPolicy are applied to existing namespaces)"
+                ),
+            )
+    for position, namespace in enumerate(facts.kserve.existing_namespaces):
+        if namespace in installed:
+            yield (
+                ("kserve", "existingNamespaces", position),
+                (
+                    f"'{namespace}' is the namespace the install creates for {installed[namespace]}; it cannot "
+                    "already exist: remove it from existingNamespaces"
+                ),
+            )
+
+
+def _storage_uri_env_issues(model: ModelConfig, where: Loc, blame_env: bool = True) -> Iterator[tuple[Loc, str]]:
+    """On a custom image the program sets STORAGE_URI from storageUri (components/inference_service.py): a user env
+    entry STORAGE_URI as well would give the container two entries with one name, which the API server refuses
+    (env is a list keyed by name under server-side apply)."""
+    if not model.is_custom_image or model.storage_uri is None:
+        return
+    for position, var in enumerate(model.env):
+        if var.name == STORAGE_URI_ENV:
+            loc = (*where, "env", position, "name") if blame_env else (*where, "storageUri")
+            yield (
+                loc,
+                (
+                    f"{STORAGE_URI_ENV} is set by the program from storageUri on a custom image; remove the env entry "
+                    f"{STORAGE_URI_ENV} and keep storageUri (the container would get {STORAGE_URI_ENV} twice, which "
+                    "the API server refuses)"
+                ),
+            )
 
 
 def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
@@ -181,6 +240,11 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     current = {f"{model.namespace}/{model.name}" for _, model in facts.models}
     for index, model in facts.models:
         where = ("models", index)
+        yield from _storage_uri_env_issues(model, where)
+        for position, canary in enumerate(model.canary):
+            if canary.env is not None or canary.storage_uri is not None:
+                merged = model.canary_model(canary)
+                yield from _storage_uri_env_issues(merged, (*where, "canary", position), canary.env is not None)
         for loc, message in [*model.rule_issues(), *env_conflicts(model)]:
             yield (*where, *loc), message
         for loc, message in model.mode_issues(facts.kserve.deployment_mode):
