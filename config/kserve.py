@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from config.base import StrictModel
-from config.kubernetes import DnsLabel
+from config.kubernetes import DnsLabel, DnsSubdomain, DomainPrefixedPath, Token, check_token
 
 KSERVE_VERSION = "v0.20.0"
 KSERVE_CHART_REPOSITORY = "oci://ghcr.io/kserve/charts"
@@ -80,6 +80,7 @@ def _check_duration(value: str) -> str:
 
 
 def _check_chart_source(value: str) -> str:
+    check_token(value)
     if not value.startswith(("oci://", "https://")):
         raise ValueError(f"{value!r} must be an oci:// or https:// chart location")
     return value
@@ -126,7 +127,7 @@ class GatewayApiConfig(StrictModel):
     crds_version: PinnedVersion = GATEWAY_API_VERSION
     envoy_gateway: EnvoyGatewayConfig = Field(default_factory=EnvoyGatewayConfig)
     gateway_class_name: DnsLabel = "envoy"
-    controller_name: str = ENVOY_GATEWAY_CONTROLLER
+    controller_name: DomainPrefixedPath = ENVOY_GATEWAY_CONTROLLER
     # The Gateway lives in the KServe namespace, where KServe's default `kserveIngressGateway` looks for it.
     gateway_name: DnsLabel = "kserve-ingress-gateway"
 
@@ -144,7 +145,7 @@ class IngressConfig(StrictModel):
     # mode ingressClass: the IngressClass of a controller the cluster already runs (e.g. nginx).
     class_name: DnsLabel | None = None
     # Both modes: the domain KServe builds model hosts from ({name}-{namespace}.{domain}).
-    domain: str = "example.com"
+    domain: DnsSubdomain = "example.com"
     url_scheme: Literal["http", "https"] = "http"
 
 
@@ -224,12 +225,13 @@ class KServeConfig(StrictModel):
     # but the program neither creates nor deletes them.
     existing_namespaces: list[DnsLabel] = Field(default_factory=list)
     # URI prefixes a ClusterStorageContainer in the cluster serves, accepted in models[].storageUri.
-    extra_storage_uri_prefixes: list[str] = Field(default_factory=list)
+    extra_storage_uri_prefixes: list[Token] = Field(default_factory=list)
 
     @field_validator("mlserver_image")
     @classmethod
     def _mlserver_image_with_tag(cls, value: str) -> str:
         # The runtime chart composes `image:tag`, so a digest cannot be passed through it.
+        check_token(value)
         repository, _, tag = value.rpartition(":")
         if "@" in value or not repository or "/" in tag or not tag:
             raise ValueError(f"{value!r} must be '<repository>:<tag>', e.g. {MLSERVER_IMAGE}")

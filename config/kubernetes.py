@@ -184,6 +184,32 @@ def _int_range(bits: int) -> Any:
 Int32 = Annotated[int, AfterValidator(_int_range(32))]
 Int64 = Annotated[int, AfterValidator(_int_range(64))]
 
+# IsDomainPrefixedPath's path part (RFC 3986 path characters), as in GatewayClass.spec.controllerName.
+_HTTP_PATH = re.compile(r"[A-Za-z0-9/\-._~%!$&'()*+,;=:]+")
+
+
+def domain_prefixed_path_problems(value: str) -> list[str]:
+    """IsDomainPrefixedPath: `<DNS subdomain>/<path>`, e.g. example.com/gateway-controller."""
+    host, slash, path = value.partition("/")
+    if not slash or not host or not path:
+        return ["must be a domain-prefixed path (such as 'acme.io/foo')"]
+    problems = [f"the domain {problem}" for problem in dns1123_subdomain_problems(host)]
+    if not _HTTP_PATH.fullmatch(path):
+        problems.append("the path after the domain may use only letters, digits and -._~%!$&'()*+,;=:/")
+    return problems
+
+
+def check_token(value: str) -> str:
+    """Text that is one token (an image, a chart location, a URI prefix): no whitespace or control characters
+    anywhere, so a stray newline or space is an error instead of part of the value."""
+    if not value or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError(f"{value!r} must be non-empty, without spaces, newlines or control characters")
+    return value
+
+
+DomainPrefixedPath = Annotated[str, AfterValidator(_checker(domain_prefixed_path_problems, "a domain-prefixed path"))]
+Token = Annotated[str, AfterValidator(check_token)]
+
 
 # --- k8s.io/apimachinery/pkg/api/resource (ParseQuantity), and the quantity pattern of KServe's CRDs -----------------
 # The grammar both accept: sign, digits with an optional fraction (or a bare fraction), then one suffix: binary
@@ -461,7 +487,9 @@ class ResourceFieldRef(StrictModel):
     @model_validator(mode="after")
     def _known_resource_and_divisor(self) -> ResourceFieldRef:
         resource = self.resource
-        hugepages = resource.startswith(("requests.hugepages-", "limits.hugepages-"))
+        hugepages = resource.startswith(("requests.hugepages-", "limits.hugepages-")) and not quantity_problem(
+            resource.partition("hugepages-")[2]
+        )
         if resource not in RESOURCE_FIELD_REFS and not hugepages:
             raise ValueError(
                 f"resource {resource!r} is not one the downward API exposes: use one of "

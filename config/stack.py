@@ -13,6 +13,7 @@ from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.kubernetes import Token
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
@@ -41,7 +42,7 @@ class StackConfig(StrictModel):
     # Bucket credentials (Secret + ServiceAccount per entry) that models name in `storageCredentials`.
     storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
     # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
-    public_storage_uri_prefixes: list[str] = Field(default_factory=list)
+    public_storage_uri_prefixes: list[Token] = Field(default_factory=list)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
