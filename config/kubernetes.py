@@ -594,7 +594,8 @@ EnvList = Annotated[list[EnvVar], BeforeValidator(_env_from_mapping), AfterValid
 class Toleration(StrictModel):
     """One pod toleration (ValidateTolerations)."""
 
-    key: QualifiedName | None = None
+    # Empty matches every key (with operator Exists); ValidateTolerations checks only a non-empty key.
+    key: Annotated[str, AfterValidator(lambda value: value and check_qualified_name(value))] | None = None
     operator: Literal["Exists", "Equal"] | None = None
     value: LabelValue | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
