@@ -43,6 +43,14 @@ KNATIVE_OPERATOR_CHART_URL = (
     "https://github.com/knative/operator/releases/download/knative-{version}/knative-operator-{version}.tgz"
 )
 
+# `kserve.inferenceservice.resources` of the kserve-resources chart (the program leaves it at the chart's value): what
+# KServe's defaulting webhook fills into a custom predictor container for each resource it does not set
+# (setResourceRequirementDefaults).
+CUSTOM_CONTAINER_DEFAULT_RESOURCES = {
+    "requests": {"cpu": "1", "memory": "2Gi"},
+    "limits": {"cpu": "1", "memory": "2Gi"},
+}
+
 # Built-in ClusterServingRuntimes of the kserve-runtime-configs chart (keys under kserve.servingruntime).
 BUILTIN_RUNTIMES = (
     "tensorflow", "mlserver", "sklearnserver", "xgbserver", "huggingfaceserver", "huggingfaceserver_multinode",

@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field, ValidationError
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
-from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
-from config.kubernetes import Token
+from config.kserve import CUSTOM_CONTAINER_DEFAULT_RESOURCES, ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
+from config.kubernetes import Token, resource_requirements_problems
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig
 from config.runtimes import (
     BUILTIN_RUNTIMES,
+    DEFAULT_RUNTIME_RESOURCES,
     RuntimeConfig,
     RuntimeView,
     enabled_builtin_runtimes,
@@ -176,6 +177,7 @@ def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
         yield ("kserve", *loc), message
     yield from _namespace_rules(facts)
     yield from _model_rules(facts)
+    yield from _merged_resource_rules(facts)
     yield from _runtime_rules(facts)
     yield from _credential_rules(facts)
 
@@ -280,6 +282,64 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
                 yield (*where, "renamedFrom"), f"'{old}' is already claimed by models[{former[old]}].renamedFrom"
             else:
                 former[old] = index
+
+
+Resources = dict[str, dict[str, str]]
+
+
+def _runtime_defaults(facts: _Facts, model: ModelConfig) -> list[tuple[str, Resources]]:
+    """(description, resources) of every container KServe may merge this model's `resources` into: the named runtime,
+    or each runtime that could be auto-selected for its format; for a custom image, the defaulting webhook's."""
+    if model.is_custom_image:
+        return [("KServe's defaults for custom containers", CUSTOM_CONTAINER_DEFAULT_RESOURCES)]
+
+    def candidate(view: RuntimeView) -> bool:
+        if not view.visible_in(model.namespace):
+            return False
+        if model.runtime is not None:
+            return view.name == model.runtime
+        return any(f.name == model.format for f in view.formats)
+
+    out = [
+        (f"runtime {view.name}", DEFAULT_RUNTIME_RESOURCES)
+        for view in enabled_builtin_runtimes(facts.kserve.builtin_runtimes)
+        if candidate(view)
+    ]
+    for _, runtime in facts.runtimes:
+        if candidate(runtime.view()):
+            defaults = runtime.resources.manifest() if runtime.resources else DEFAULT_RUNTIME_RESOURCES
+            out.append((f"runtime {runtime.name}", defaults))
+    return out
+
+
+def _merged_resource_issues(facts: _Facts, model: ModelConfig, where: Loc) -> Iterator[tuple[Loc, str]]:
+    """KServe merges a model's `resources` key by key over its runtime's container (or, for a custom image, fills
+    the defaults it lacks); the API server then validates the merged container when KServe creates the Deployment,
+    after `pulumi up` has succeeded. E.g. `limits.cpu: 500m` alone under a runtime requesting cpu 1 is refused."""
+    own = model.resources.manifest() if model.resources else {}
+    for source, defaults in _runtime_defaults(facts, model):
+        requests = {**defaults.get("requests", {}), **own.get("requests", {})}
+        limits = {**defaults.get("limits", {}), **own.get("limits", {})}
+        problems = resource_requirements_problems(requests, limits)
+        if problems:
+            yield (
+                (*where, "resources"),
+                (
+                    f"merged with {source} (requests {defaults.get('requests', {})}, limits "
+                    f"{defaults.get('limits', {})}) the predictor container would be refused by the API server: "
+                    f"{'; '.join(problems)}. Set both requests and limits of that resource"
+                ),
+            )
+            return
+
+
+def _merged_resource_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    for index, model in facts.models:
+        where: Loc = ("models", index)
+        yield from _merged_resource_issues(facts, model, where)
+        for position, canary in enumerate(model.canary):
+            if canary.resources is not None or canary.runtime is not None:
+                yield from _merged_resource_issues(facts, model.canary_model(canary), (*where, "canary", position))
 
 
 def _runtime_views(facts: _Facts) -> list[tuple[int | None, RuntimeView]]:

@@ -481,3 +481,40 @@ def test_a_cluster_namespace_is_never_owned_by_the_stack(run_config, namespace: 
 def test_existing_namespaces_cannot_name_an_install_namespace() -> None:
     errors = errors_of({"kserve": {"existingNamespaces": ["cert-manager"]}, "models": [IRIS]})
     assert "install creates for cert-manager" in errors["kserve.existingNamespaces[0]"]
+
+
+# --- resources as the predictor container gets them: merged over the runtime's (or KServe's) defaults --------------
+@pytest.mark.parametrize(
+    ("entry", "source", "fragment"),
+    [
+        (model(resources={"limits": {"cpu": "500m"}}), "runtime kserve-mlserver", "requests.cpu (1) must not exceed"),
+        (model(resources={"requests": {"memory": "4Gi"}}), "runtime kserve-mlserver", "requests.memory (4Gi)"),
+        (
+            {**CUSTOM, "resources": {"limits": {"memory": "1Gi"}}},
+            "KServe's defaults for custom containers",
+            "requests.memory (2Gi) must not exceed",
+        ),
+    ],
+)
+def test_resources_merged_with_the_runtime_defaults_must_still_be_valid(
+    entry: dict, source: str, fragment: str
+) -> None:
+    message = errors_of({"models": [entry]})["models[0].resources"]
+    assert source in message and fragment in message, message
+
+
+def test_resources_that_set_both_sides_or_fit_the_defaults_are_accepted() -> None:
+    accepts(resources={"requests": {"cpu": "250m"}, "limits": {"cpu": "500m"}})
+    accepts(resources={"limits": {"cpu": "2", "memory": "4Gi"}})
+    parse_stack_config({"models": [{**CUSTOM, "resources": {"requests": {"cpu": "100m"}}}]})
+
+
+def test_a_custom_runtime_brings_its_own_defaults() -> None:
+    runtime = {
+        "name": "big",
+        "image": "registry.example/mlserver:1.0.0",
+        "supportedModelFormats": [{"name": "sklearn", "autoSelect": False}],
+        "resources": {"requests": {"cpu": "4"}, "limits": {"cpu": "4"}},
+    }
+    errors = errors_of({"runtimes": [runtime], "models": [model(runtime="big", resources={"limits": {"cpu": "2"}})]})
+    assert "merged with runtime big" in errors["models[0].resources"]
