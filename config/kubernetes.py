@@ -167,13 +167,24 @@ LabelValue = Annotated[str, AfterValidator(check_label_value)]
 ConfigMapKey = Annotated[str, AfterValidator(check_config_map_key)]
 
 
+# Pulumi carries every number between the program, the engine and the provider as a protobuf double: integers beyond
+# 2^53 arrive rounded (2^63-1 becomes 2^63, which overflows int64), so int64 fields stop at the largest exact one.
+PULUMI_EXACT_INTEGER_MAX = 2**53
+
+
 def _int_range(bits: int) -> Any:
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    exact = min(high, PULUMI_EXACT_INTEGER_MAX)
 
     def check(value: int) -> int:
         if not low <= value <= high:
             raise ValueError(
                 f"{value} is out of range: Kubernetes stores this field as a {bits}-bit integer ({low} to {high})"
+            )
+        if abs(value) > exact:
+            raise ValueError(
+                f"{value} is out of range: Pulumi passes numbers as 64-bit floats, exact only up to {exact} "
+                f"(a {bits}-bit field would receive {int(float(value))})"
             )
         return value
 

@@ -218,7 +218,17 @@ def test_integers_outside_their_api_type_are_refused(values: dict, path: str) ->
 
 def test_integers_at_their_api_limit_are_accepted() -> None:
     accepts(minReplicas=1, maxReplicas=2**31 - 1)
-    accepts(tolerations=[{"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2**63 - 1}])
+    accepts(tolerations=[{"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2**53}])
+
+
+def test_int64_values_pulumi_would_round_are_refused(run_config) -> None:
+    # Found by the property test: Pulumi's protobuf numbers are doubles, so 2^63-1 reached the object as 2^63.
+    toleration = {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2**63 - 1}
+    errors = model_errors(tolerations=[toleration])
+    assert "64-bit floats" in errors["models[0].tolerations[0].tolerationSeconds"]
+    toleration["tolerationSeconds"] = 2**53
+    isvc = only(run_config({"models": [model(tolerations=[toleration])]}), "InferenceService")
+    assert isvc["spec"]["predictor"]["tolerations"][0]["tolerationSeconds"] == 2**53
 
 
 # --- ValidateEnv, validateEnvVarValueFrom ----------------------------------------------------------------------------

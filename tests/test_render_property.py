@@ -41,163 +41,223 @@ def rendered_objects(values: dict[str, Any], stack: str = "property") -> list[di
 
 
 # --- generators ------------------------------------------------------------------------------------------------------
+# Each stack is drawn either "tame" (values the API server accepts, many at its limits, so that most such stacks
+# render and the second half of the property is exercised) or "wild" (any field may also take a refused value).
 LONG_PREFIX = ".".join(["a" * 63] * 3) + "." + "b" * 61  # exactly 253 characters: the longest DNS prefix
 dns_label = st.from_regex(r"[a-z]([-a-z0-9]{0,10}[a-z0-9])?", fullmatch=True)
-junk = st.one_of(
+JUNK = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["", "x\n", "Upper", "a b", "-a", "a-", "..x", "a/b/c", "ü", "x" * 64, LONG_PREFIX + "x/y"]),
 )
-names = st.one_of(dns_label, dns_label.map(lambda name: f"{name}\n"), st.just("a" * 63), junk)
-namespaces = st.one_of(
-    st.sampled_from(["models", "team-a"]),
-    st.sampled_from(["default", "kube-system", "kserve", "cert-manager", "envoy-gateway-system", "istio-system"]),
-    names,
-)
-qualified = st.one_of(
-    st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?", fullmatch=True),
-    st.sampled_from(["example.com/team", f"{LONG_PREFIX}/x", "app.kubernetes.io/name", "A.B/c", "x" * 63]),
-    junk,
-)
-label_values = st.one_of(st.sampled_from(["", "v1", "a.b_c-d", "x" * 63]), junk)
-quantities = st.one_of(
-    st.sampled_from(["1", "500m", "2Gi", "1Ei", "8Ei", "1E", "1e3", "0.5", ".5", "1.", "100Mi", "4", "1e-3"]),
-    st.sampled_from(["-1", "1e1.5", "2GB", "1K", "m", "1Ei3", "1\n", " 1", "1e2147483648", "0.1n"]),
-    st.integers(min_value=0, max_value=4),
-)
-resource_names = st.sampled_from(
-    ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "gpu", "hugepages-2Mi", "example.kubernetes.io/x", "pods"]
-)
-resources = st.fixed_dictionaries(
-    {},
-    optional={
-        "requests": st.dictionaries(resource_names, quantities, max_size=3),
-        "limits": st.dictionaries(resource_names, quantities, max_size=3),
-    },
-)
-env_names = st.one_of(
-    st.sampled_from(["LOG_LEVEL", "my.var", "STORAGE_URI", "PROTOCOL", "PYTHONPATH", "MLSERVER_PARALLEL_WORKERS"]),
-    st.sampled_from(["..x", ".", "1A", "A=B", "A\n", ""]),
-)
-value_from = st.one_of(
-    st.fixed_dictionaries(
-        {"secretKeyRef": st.fixed_dictionaries({"name": names, "key": st.sampled_from(["k", "a/b"])})}
-    ),
-    st.fixed_dictionaries(
-        {"fieldRef": st.fixed_dictionaries({"fieldPath": st.sampled_from(["metadata.name", "spec.containers"])})}
-    ),
-    st.fixed_dictionaries(
-        {
-            "resourceFieldRef": st.fixed_dictionaries(
-                {"resource": st.sampled_from(["limits.cpu", "limits.gpu"])},
-                optional={"divisor": st.sampled_from(["1m", "1", "2"])},
-            )
-        }
-    ),
-)
-env_entries = st.one_of(
-    st.fixed_dictionaries({"name": env_names, "value": st.sampled_from(["v1", "v2", "x", "multi\nline"])}),
-    st.fixed_dictionaries({"name": env_names, "valueFrom": value_from}),
-)
-tolerations = st.fixed_dictionaries(
-    {},
-    optional={
-        "key": st.one_of(st.just(""), qualified),
-        "operator": st.sampled_from(["Exists", "Equal", "In"]),
-        "value": label_values,
-        "effect": st.sampled_from(["NoSchedule", "PreferNoSchedule", "NoExecute", "NoAdmit"]),
-        "tolerationSeconds": st.sampled_from([0, 300, 2**63 - 1, 2**63]),
-    },
-)
-node_terms = st.fixed_dictionaries(
-    {},
-    optional={
-        "matchExpressions": st.lists(
+
+
+class Values:
+    """The value strategies for one stack: tame ones only, or tame and refused ones."""
+
+    def __init__(self, wild: bool) -> None:
+        def pick(tame: st.SearchStrategy, refused: st.SearchStrategy) -> st.SearchStrategy:
+            return st.one_of(tame, refused) if wild else tame
+
+        self.names = pick(st.one_of(dns_label, st.just("a" * 40)), st.one_of(dns_label.map(lambda n: f"{n}\n"), JUNK))
+        self.namespaces = pick(
+            st.sampled_from(["models", "team-a", "shared"]),
+            st.one_of(
+                st.sampled_from(["default", "kube-system", "kserve", "cert-manager", "envoy-gateway-system"]),
+                st.sampled_from(["istio-system", "knative-serving"]),
+                JUNK,
+            ),
+        )
+        self.qualified = pick(
+            st.one_of(
+                st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?", fullmatch=True),
+                st.sampled_from(["example.com/team", f"{LONG_PREFIX}/x", "app.kubernetes.io/name", "x" * 63]),
+            ),
+            st.one_of(st.sampled_from(["A.B/c", "/x", "x/", "a" * 64]), JUNK),
+        )
+        self.label_values = pick(st.sampled_from(["", "v1", "a.b_c-d", "x" * 63]), JUNK)
+        quantities = pick(
+            st.one_of(
+                st.sampled_from(["1", "2", "4Gi", "1Ei", "8Ei", "1E", "2e3", "1.5", "1.", "3000Mi", "4", "16Gi"]),
+                st.integers(min_value=1, max_value=8),
+            ),
+            st.sampled_from(["-1", "1e1.5", "2GB", "1K", "m", "1Ei3", "1\n", " 1", "1e2147483648", "0.1n", "500m"]),
+        )
+        resource_names = pick(
+            st.sampled_from(["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "example.kubernetes.io/x"]),
+            st.sampled_from(["gpu", "pods", "hugepages-2Mi", "nvidia.com/", "requests.a.com/b"]),
+        )
+        self.resources = st.fixed_dictionaries(
+            {},
+            optional={
+                "requests": st.dictionaries(resource_names, quantities, max_size=3),
+                "limits": st.dictionaries(resource_names, quantities, max_size=3),
+            },
+        )
+        env_names = pick(
+            st.sampled_from(["LOG_LEVEL", "my.var", "_X", "a-b"]),
+            st.sampled_from(["..x", ".", "1A", "A=B", "A\n", "", "STORAGE_URI", "PYTHONPATH", "PROTOCOL"]),
+        )
+        value_from = st.one_of(
             st.fixed_dictionaries(
                 {
-                    "key": qualified,
-                    "operator": st.sampled_from(["In", "Exists", "Gt"]),
-                    "values": st.lists(label_values, max_size=2),
+                    "secretKeyRef": st.fixed_dictionaries(
+                        {"name": self.names, "key": pick(st.just("k.e-y_1"), st.just("a/b"))}
+                    )
                 }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "fieldRef": st.fixed_dictionaries(
+                        {"fieldPath": pick(st.sampled_from(["metadata.name", "status.podIP"]), st.just("spec.x"))}
+                    )
+                }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "resourceFieldRef": st.fixed_dictionaries(
+                        {"resource": pick(st.just("limits.cpu"), st.just("limits.gpu"))},
+                        optional={"divisor": pick(st.sampled_from(["1m", "1"]), st.just("2"))},
+                    )
+                }
+            ),
+        )
+        self.env = st.lists(
+            st.one_of(
+                st.fixed_dictionaries({"name": env_names, "value": st.sampled_from(["v2", "x", "multi\nline"])}),
+                st.fixed_dictionaries({"name": env_names, "valueFrom": value_from}),
+            ),
+            max_size=3,
+            unique_by=lambda var: var["name"],
+        )
+        self.tolerations = st.lists(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {"key": self.qualified, "operator": st.just("Equal"), "value": self.label_values},
+                    optional={"effect": st.sampled_from(["NoSchedule", "PreferNoSchedule"])},
+                ),
+                st.fixed_dictionaries(
+                    {"operator": st.just("Exists"), "effect": st.just("NoExecute")},
+                    optional={"key": self.qualified, "tolerationSeconds": st.sampled_from([0, 300, 2**53])},
+                ),
+                pick(
+                    st.nothing(),
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "key": st.one_of(st.just(""), self.qualified),
+                            "operator": st.sampled_from(["Exists", "Equal", "In"]),
+                            "value": self.label_values,
+                            "effect": st.sampled_from(["NoSchedule", "NoExecute", "NoAdmit"]),
+                            "tolerationSeconds": st.sampled_from([1, 2**63 - 1, 2**63]),
+                        },
+                    ),
+                ),
             ),
             max_size=2,
-        ),
-        "matchFields": st.lists(
+        )
+        requirement = st.one_of(
             st.fixed_dictionaries(
-                {
-                    "key": st.sampled_from(["metadata.name", "metadata.labels"]),
-                    "operator": st.just("In"),
-                    "values": st.lists(names, min_size=1, max_size=2),
-                }
+                {"key": self.qualified, "operator": st.just("In"), "values": st.lists(self.label_values, min_size=1)}
             ),
-            max_size=1,
-        ),
-    },
-)
-pod_terms = st.fixed_dictionaries(
-    {"topologyKey": qualified},
-    optional={
-        "labelSelector": st.fixed_dictionaries({"matchLabels": st.dictionaries(qualified, label_values, max_size=2)}),
-        "namespaces": st.lists(names, max_size=2),
-        "matchLabelKeys": st.lists(qualified, max_size=1),
-    },
-)
-affinities = st.fixed_dictionaries(
-    {},
-    optional={
-        "nodeAffinity": st.fixed_dictionaries(
+            st.fixed_dictionaries({"key": self.qualified, "operator": st.just("Exists")}),
+            pick(
+                st.nothing(),
+                st.fixed_dictionaries({"key": self.qualified, "operator": st.just("Gt"), "values": st.just([])}),
+            ),
+        )
+        field_requirement = st.fixed_dictionaries(
+            {
+                "key": pick(st.just("metadata.name"), st.just("metadata.labels")),
+                "operator": st.just("In"),
+                "values": st.lists(pick(st.just("node-1.example"), JUNK), min_size=1, max_size=1),
+            }
+        )
+        node_term = st.fixed_dictionaries(
             {},
             optional={
-                "requiredDuringSchedulingIgnoredDuringExecution": st.fixed_dictionaries(
-                    {"nodeSelectorTerms": st.lists(node_terms, max_size=2)}
-                ),
-                "preferredDuringSchedulingIgnoredDuringExecution": st.lists(
-                    st.fixed_dictionaries({"weight": st.integers(0, 101), "preference": node_terms}), max_size=2
-                ),
+                "matchExpressions": st.lists(requirement, max_size=2),
+                "matchFields": st.lists(field_requirement, max_size=1),
             },
-        ),
-        "podAntiAffinity": st.fixed_dictionaries(
+        )
+        pod_term = st.fixed_dictionaries(
+            {"topologyKey": self.qualified},
+            optional={
+                "labelSelector": st.fixed_dictionaries(
+                    {"matchLabels": st.dictionaries(self.qualified, self.label_values, max_size=2)}
+                ),
+                "namespaces": st.lists(self.names, max_size=2),
+            },
+        )
+        self.affinity = st.fixed_dictionaries(
             {},
             optional={
-                "preferredDuringSchedulingIgnoredDuringExecution": st.lists(
-                    st.fixed_dictionaries({"weight": st.integers(1, 100), "podAffinityTerm": pod_terms}), max_size=1
-                )
+                "nodeAffinity": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "requiredDuringSchedulingIgnoredDuringExecution": st.fixed_dictionaries(
+                            {"nodeSelectorTerms": st.lists(node_term, min_size=1, max_size=2)}
+                        ),
+                        "preferredDuringSchedulingIgnoredDuringExecution": st.lists(
+                            st.fixed_dictionaries(
+                                {
+                                    "weight": pick(st.integers(1, 100), st.sampled_from([0, 101])),
+                                    "preference": node_term,
+                                }
+                            ),
+                            max_size=2,
+                        ),
+                    },
+                ),
+                "podAntiAffinity": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "preferredDuringSchedulingIgnoredDuringExecution": st.lists(
+                            st.fixed_dictionaries({"weight": st.integers(1, 100), "podAffinityTerm": pod_term}),
+                            max_size=1,
+                        )
+                    },
+                ),
             },
-        ),
-    },
-)
-annotations = st.one_of(
-    st.dictionaries(qualified, st.text(max_size=20), max_size=3),
-    st.just({"example.com/blob": "x" * (256 * 1024 - 100)}),
-)
-replicas = st.one_of(st.integers(0, 5), st.sampled_from([-1, 2**31 - 1, 2**31]))
-storage_uris = st.sampled_from(
-    ["gs://seldon-models/sklearn/iris", "s3://bucket/models/x", "pvc://claim/model", "gs://x\n", "ftp://a/b"]
-)
+        )
+        self.annotations = st.one_of(
+            st.dictionaries(self.qualified, st.text(max_size=20), max_size=3),
+            pick(st.just({"example.com/blob": "x" * (200 * 1024)}), st.just({"example.com/blob": "x" * (256 * 1024)})),
+        )
+        self.replicas = pick(st.integers(1, 5), st.sampled_from([-1, 0, 2**31 - 1, 2**31]))
+        self.scale_target = pick(st.integers(1, 100), st.sampled_from([101, 2**31]))
+        self.storage_uris = pick(
+            st.sampled_from(["gs://seldon-models/sklearn/iris", "s3://bucket/models/x", "pvc://claim/model"]),
+            st.sampled_from(["gs://x\n", "ftp://a/b", ""]),
+        )
+        self.images = pick(st.just("registry.example/server:0.1.0"), st.sampled_from(["server:latest", "x:1\n"]))
+        self.pull_secrets = st.lists(st.one_of(self.names, st.just("registry.example.pull")), max_size=2)
+        self.service_accounts = st.one_of(self.names, st.just("model.reader"))
 
 
 @st.composite
-def model_entries(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": draw(st.one_of(st.just(f"model-{index}"), names)), "namespace": draw(namespaces)}
+def model_entries(draw: st.DrawFn, index: int, values: Values) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": f"model-{index}", "namespace": draw(values.namespaces)}
+    if draw(st.integers(0, 4)) == 0:
+        entry["name"] = draw(values.names)
     if draw(st.booleans()):
-        entry.update(format="sklearn", storageUri=draw(storage_uris))
+        entry.update(format="sklearn", storageUri=draw(values.storage_uris))
     else:
-        entry["image"] = draw(st.sampled_from(["registry.example/server:0.1.0", "server:latest", "x:1\n"]))
+        entry["image"] = draw(values.images)
         if draw(st.booleans()):
-            entry["storageUri"] = draw(storage_uris)
+            entry["storageUri"] = draw(values.storage_uris)
     optional = {
-        "labels": st.dictionaries(qualified, label_values, max_size=3),
-        "annotations": annotations,
-        "env": st.lists(env_entries, max_size=3),
-        "resources": resources,
-        "tolerations": st.lists(tolerations, max_size=2),
-        "affinity": affinities,
-        "nodeSelector": st.dictionaries(qualified, label_values, max_size=2),
-        "imagePullSecrets": st.lists(st.one_of(names, st.just("registry.example.pull")), max_size=2),
-        "serviceAccountName": st.one_of(names, st.just("model.reader")),
-        "minReplicas": replicas,
-        "maxReplicas": replicas,
-        "scaleMetric": st.sampled_from(["cpu", "memory", "concurrency"]),
-        "scaleTarget": st.one_of(st.integers(1, 100), st.just(2**31)),
+        "labels": st.dictionaries(values.qualified, values.label_values, max_size=3),
+        "annotations": values.annotations,
+        "env": values.env,
+        "resources": values.resources,
+        "tolerations": values.tolerations,
+        "affinity": values.affinity,
+        "nodeSelector": st.dictionaries(values.qualified, values.label_values, max_size=2),
+        "imagePullSecrets": values.pull_secrets,
+        "serviceAccountName": values.service_accounts,
+        "minReplicas": values.replicas,
+        "maxReplicas": values.replicas,
+        "scaleTarget": values.scale_target,
     }
     chosen = draw(st.lists(st.sampled_from(sorted(optional)), unique=True, max_size=5))
     for key in chosen:
@@ -207,7 +267,7 @@ def model_entries(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 @st.composite
 def stacks(draw: st.DrawFn) -> dict[str, Any]:
-    count = draw(st.integers(1, 3))
+    values = Values(wild=draw(st.integers(0, 2)) == 0)
     kserve: dict[str, Any] = {"install": draw(st.booleans())}
     if draw(st.integers(0, 3)) == 0:
         kserve["deploymentMode"] = "Knative"
@@ -215,9 +275,8 @@ def stacks(draw: st.DrawFn) -> dict[str, Any]:
         kserve["existingNamespaces"] = draw(
             st.lists(st.sampled_from(["default", "shared", "kube-system"]), unique=True)
         )
-    values: dict[str, Any] = {"kserve": kserve, "models": [draw(model_entries(index)) for index in range(count)]}
-    values["publicStorageUriPrefixes"] = ["gs://seldon-models/", "s3://bucket/", "pvc://"]
-    return values
+    models = [draw(model_entries(index, values)) for index in range(draw(st.integers(1, 3)))]
+    return {"kserve": kserve, "models": models, "publicStorageUriPrefixes": ["gs://", "s3://", "pvc://"]}
 
 
 # --- the property ----------------------------------------------------------------------------------------------------
