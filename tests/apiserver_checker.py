@@ -437,6 +437,10 @@ def problems(objects: Iterable[dict[str, Any]]) -> list[str]:
             out.append(f"{identity}: declared twice")
         seen.add(identity)  # type: ignore[arg-type]
         out.extend(_metadata(obj))
+        if obj.get("kind") in ("ServingRuntime", "ClusterServingRuntime"):
+            where = f"{obj.get('kind')} {metadata.get('name')}"
+            for index, container in enumerate((obj.get("spec") or {}).get("containers") or []):
+                out.extend(_container(f"{where} containers[{index}]", container, {}))
         if obj.get("kind") == "InferenceService":
             spec = obj.get("spec") or {}
             namespace = metadata.get("namespace")

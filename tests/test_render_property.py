@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from apiserver_checker import problems
+from conftest import STACKS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -309,6 +310,12 @@ def test_the_generators_reach_both_outcomes() -> None:
         pytest.skip("the property test did not run in this session")
     print(f"property examples: {OUTCOMES}")
     assert OUTCOMES["accepted"] > 0 and OUTCOMES["refused"] > 0, OUTCOMES
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_committed_stacks_pass_the_checker(run_stack, stack: str) -> None:
+    found = problems(manifests.render(run_stack(stack)).objects.values())
+    assert found == [], "\n".join(found)
 
 
 # --- the checker can fail: each rule class it checks, on a hand-made object --------------------------------------------
