@@ -22,7 +22,6 @@ DNS1123_LABEL = re.compile(_DNS1123_LABEL_FMT)
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN = re.compile(rf"{_DNS1123_LABEL_FMT}(\.{_DNS1123_LABEL_FMT})*")
 DNS1123_SUBDOMAIN_MAX = 253
-DNS1035_LABEL = re.compile("[a-z]([-a-z0-9]*[a-z0-9])?")
 _QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 QUALIFIED_NAME_PART = re.compile(_QUALIFIED_NAME_FMT)
 QUALIFIED_NAME_MAX = 63
@@ -59,18 +58,6 @@ def dns1123_subdomain_problems(value: str) -> list[str]:
     if not DNS1123_SUBDOMAIN.fullmatch(value):
         problems.append(
             "must consist of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
-        )
-    return problems
-
-
-def dns1035_label_problems(value: str) -> list[str]:
-    """IsDNS1035Label."""
-    problems = []
-    if len(value) > DNS1123_LABEL_MAX:
-        problems.append(f"must be no more than {DNS1123_LABEL_MAX} characters")
-    if not DNS1035_LABEL.fullmatch(value):
-        problems.append(
-            "must start with a lower-case letter, then lower-case letters, digits or '-', ending with a letter or digit"
         )
     return problems
 
@@ -153,7 +140,6 @@ def check_dns_label(value: str) -> str:
 
 
 check_dns_subdomain = _checker(dns1123_subdomain_problems, "a valid Kubernetes name (an RFC 1123 subdomain)")
-check_dns1035_label = _checker(dns1035_label_problems, "a valid RFC 1035 label")
 check_qualified_name = _checker(qualified_name_problems, "a valid key (qualified name)")
 check_label_value = _checker(label_value_problems, "a valid label value")
 check_config_map_key = _checker(config_map_key_problems, "a valid Secret/ConfigMap key")
@@ -301,7 +287,6 @@ Quantity = Annotated[str, BeforeValidator(_check_quantity)]
 # validateContainerResourceName: names without '/' must be one of these (or hugepages-<size>); others must be
 # fully qualified (`nvidia.com/gpu`), and a name outside *kubernetes.io/ is an extended resource.
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
-STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES
 HUGEPAGES_PREFIX = "hugepages-"
 # Quantity.MilliValue() of an extended resource must fit an int64 for the API server's whole-number check.
 EXTENDED_RESOURCE_MAX = INT64_MAX // 1000
