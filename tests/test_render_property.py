@@ -78,7 +78,9 @@ class Values:
         self.label_values = pick(st.sampled_from(["", "v1", "a.b_c-d", "x" * 63]), JUNK)
         quantities = pick(
             st.one_of(
-                st.sampled_from(["1", "2", "4Gi", "1Ei", "8Ei", "1E", "2e3", "1.5", "1.", "3000Mi", "4", "16Gi", "1e1000000"]),
+                st.sampled_from(
+                    ["1", "2", "4Gi", "1Ei", "8Ei", "1E", "2e3", "1.5", "1.", "3000Mi", "4", "16Gi", "1e1000000"]
+                ),
                 st.integers(min_value=1, max_value=8),
             ),
             st.sampled_from(["-1", "1e1.5", "2GB", "1K", "m", "1Ei3", "1\n", " 1", "1e2147483648", "0.1n", "500m"]),
