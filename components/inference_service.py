@@ -26,6 +26,7 @@ from config.models import (
     ModelConfig,
     env_manifest,
 )
+from config.storage import STORAGE_URI_ENV
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -51,7 +52,7 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
     if model.storage_uri is not None:
         # KServe runs its storage initializer for a custom container that sets STORAGE_URI; the model then
         # lands in /mnt/models.
-        env.append({"name": "STORAGE_URI", "value": model.storage_uri})
+        env.append({"name": STORAGE_URI_ENV, "value": model.storage_uri})
     # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
     env.extend(mlserver_env(model))
     env.extend(port_env(model))

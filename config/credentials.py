@@ -29,13 +29,13 @@ GCS_CREDENTIALS_KEY = "gcloud-application-credentials.json"
 AZURE_KEYS = ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID")
 
 # A config key name as `pulumi config set` accepts it (without the `kserve-platform:` prefix).
-_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_ENDPOINT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+_CONFIG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+_IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+")
+_ENDPOINT = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
 
 
 def _check_config_key(value: str) -> str:
-    if not _CONFIG_KEY.match(value) or ":" in value:
+    if not _CONFIG_KEY.fullmatch(value) or ":" in value:
         raise ValueError(
             f"{value!r} is not a config key name: give the key without the project prefix, e.g. prodS3SecretAccessKey "
             "(set with `pulumi config set --secret kserve-platform:prodS3SecretAccessKey <value>`)"
@@ -44,7 +44,7 @@ def _check_config_key(value: str) -> str:
 
 
 def _check_role_arn(value: str) -> str:
-    if not _IAM_ROLE_ARN.match(value):
+    if not _IAM_ROLE_ARN.fullmatch(value):
         raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")
     return value
 
@@ -54,7 +54,7 @@ def _check_endpoint(value: str) -> str:
         raise ValueError(
             f"{value!r}: give the host[:port] only (e.g. minio.storage:9000) and set useHttps instead of a scheme"
         )
-    if not _ENDPOINT.match(value):
+    if not _ENDPOINT.fullmatch(value):
         raise ValueError(f"{value!r} is not a host[:port]")
     return value
 
@@ -85,7 +85,7 @@ class S3Credential(_Store):
     # EKS IAM Roles for Service Accounts: the pod gets the role, no keys are stored anywhere.
     role_arn: Annotated[str, AfterValidator(_check_role_arn)] | None = None
     endpoint: Annotated[str, AfterValidator(_check_endpoint)] | None = None
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
     use_https: bool | None = None
     verify_ssl: bool | None = None
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from config.base import StrictModel
-from config.kubernetes import DnsLabel
+from config.kubernetes import DnsLabel, DnsSubdomain, DomainPrefixedPath, Token, check_token
 
 KSERVE_VERSION = "v0.20.0"
 KSERVE_CHART_REPOSITORY = "oci://ghcr.io/kserve/charts"
@@ -63,9 +63,9 @@ RUNTIMES_SWITCHED_WITH = {"huggingfaceserver_multinode": "huggingfaceserver"}
 # KServe renamed its modes in v0.15; the old names are still accepted by KServe and by this config.
 _LEGACY_MODE_NAMES = {"RawDeployment": "Standard", "Serverless": "Knative"}
 # A pinned version: no ranges, wildcards or moving names, so `pulumi up` installs what review saw.
-_PINNED = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+_PINNED = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?")
 # Go durations as Pulumi's customTimeouts take them: 30s, 10m, 1h30m.
-_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+_DURATION = re.compile(r"([0-9]+h)?([0-9]+m)?([0-9]+s)?")
 
 Issue = tuple[tuple[str | int, ...], str]
 
@@ -75,7 +75,7 @@ def _modern_mode_name(value: object) -> object:
 
 
 def _check_pinned(value: str) -> str:
-    if not _PINNED.match(value):
+    if not _PINNED.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a pinned version: give an exact release such as 'v1.17.0' or '1.27.1' "
             "(no ranges, wildcards or 'latest')"
@@ -84,7 +84,7 @@ def _check_pinned(value: str) -> str:
 
 
 def _check_duration(value: str) -> str:
-    if not value or not _DURATION.match(value):
+    if not value or not _DURATION.fullmatch(value):
         raise ValueError(f"{value!r} is not a duration: use forms such as '90s', '10m', '1h30m'")
     return value
 
@@ -95,9 +95,10 @@ REMOTE_CHART_SCHEMES = ("oci://", "https://")
 
 
 def _check_chart_source(value: str) -> str:
+    check_token(value)
     if value.startswith(REMOTE_CHART_SCHEMES):
         return value
-    if "://" in value or not value.strip():
+    if "://" in value:
         raise ValueError(
             f"{value!r} must be an oci:// registry (e.g. a mirror), an https:// Helm repository, or a local "
             "directory holding the unpacked chart(s)"
@@ -179,7 +180,7 @@ class GatewayApiConfig(StrictModel):
     crds_version: PinnedVersion = GATEWAY_API_VERSION
     envoy_gateway: EnvoyGatewayConfig = Field(default_factory=EnvoyGatewayConfig)
     gateway_class_name: DnsLabel = "envoy"
-    controller_name: str = ENVOY_GATEWAY_CONTROLLER
+    controller_name: DomainPrefixedPath = ENVOY_GATEWAY_CONTROLLER
     # The Gateway lives in the KServe namespace, where KServe's default `kserveIngressGateway` looks for it.
     gateway_name: DnsLabel = "kserve-ingress-gateway"
 
@@ -197,7 +198,7 @@ class IngressConfig(StrictModel):
     # mode ingressClass: the IngressClass of a controller the cluster already runs (e.g. nginx).
     class_name: DnsLabel | None = None
     # Both modes: the domain KServe builds model hosts from ({name}-{namespace}.{domain}).
-    domain: str = "example.com"
+    domain: DnsSubdomain = "example.com"
     url_scheme: Literal["http", "https"] = "http"
 
 
@@ -295,12 +296,13 @@ class KServeConfig(StrictModel):
     # but the program neither creates nor deletes them.
     existing_namespaces: list[DnsLabel] = Field(default_factory=list)
     # URI prefixes a ClusterStorageContainer in the cluster serves, accepted in models[].storageUri.
-    extra_storage_uri_prefixes: list[str] = Field(default_factory=list)
+    extra_storage_uri_prefixes: list[Token] = Field(default_factory=list)
 
     @field_validator("mlserver_image")
     @classmethod
     def _mlserver_image_with_tag(cls, value: str) -> str:
         # The runtime chart composes `image:tag`, so a digest cannot be passed through it.
+        check_token(value)
         repository, _, tag = value.rpartition(":")
         if "@" in value or not repository or "/" in tag or not tag:
             raise ValueError(f"{value!r} must be '<repository>:<tag>', e.g. {MLSERVER_IMAGE}")
@@ -315,6 +317,25 @@ class KServeConfig(StrictModel):
     @property
     def mlserver_tag(self) -> str:
         return self.mlserver_image.rpartition(":")[2]
+
+    def installed_namespaces(self) -> dict[str, str]:
+        """Namespace -> the install step that declares it as its own Namespace object (none with install: false).
+
+        Mirrors components/install: KServe's namespace always, cert-manager's when it installs it, Envoy Gateway's
+        in Standard mode with Gateway API, and Istio's, the Knative operator's and Knative Serving's in Knative mode.
+        """
+        if not self.install:
+            return {}
+        out = {self.namespace: "KServe"}
+        if self.cert_manager.install:
+            out.setdefault(self.cert_manager.namespace, "cert-manager")
+        if self.deployment_mode == "Knative":
+            out.setdefault(ISTIO_NAMESPACE, "Istio")
+            out.setdefault(self.knative.operator_namespace, "the Knative operator")
+            out.setdefault(KNATIVE_SERVING_NAMESPACE, "Knative Serving")
+        elif self.ingress.mode == "gatewayApi" and self.ingress.gateway_api.envoy_gateway.install:
+            out.setdefault(self.ingress.gateway_api.envoy_gateway.namespace, "Envoy Gateway")
+        return out
 
     @property
     def uses_gateway_api(self) -> bool:

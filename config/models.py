@@ -26,9 +26,12 @@ from config.kserve_admission import (
 )
 from config.kubernetes import (
     DNS1123_LABEL_MAX,
+    AnnotationMap,
     DnsLabel,
+    DnsSubdomain,
     EnvList,
     EnvVar,
+    Int32,
     LabelMap,
     ResourceRequirements,
     Toleration,
@@ -47,7 +50,7 @@ from config.scheduling import Affinity
 from config.storage import storage_uri_problem
 
 # KServe webhook: InferenceService names must be DNS-1035 labels.
-ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+ISVC_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 # A model format name as runtimes declare it in supportedModelFormats (sklearn, xgboost, lightgbm, mlflow, or a
 # custom runtime's own format); which names are servable is checked against the runtimes (config/runtimes.py).
 ModelFormat = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")]
@@ -71,7 +74,7 @@ DEFAULT_READINESS_TIMEOUT = "15m"
 
 
 def _check_isvc_name(value: str) -> str:
-    if not ISVC_NAME.match(value):
+    if not ISVC_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid InferenceService name: start with a lower-case letter, then lower-case "
             "letters, digits or '-', ending with a letter or digit (KServe rejects anything else)"
@@ -166,11 +169,11 @@ class CanaryConfig(StrictModel):
     env: EnvList | None = None
     args: list[str] | None = None
     resources: ResourceRequirements | None = None
-    min_replicas: int | None = Field(default=None, ge=0)
+    min_replicas: Int32 | None = Field(default=None, ge=0)
     # Accepted only to be refused with KServe's reason (canaries run at fixed replicas): `fixed_replica_issues`.
-    max_replicas: int | None = None
+    max_replicas: Int32 | None = None
     scale_metric: str | None = None
-    scale_target: int | None = None
+    scale_target: Int32 | None = None
     auto_scaling: dict | None = None
 
     @field_validator("storage_uri")
@@ -232,25 +235,25 @@ class ModelConfig(StrictModel):
     env: EnvList = Field(default_factory=list)
     args: list[str] = Field(default_factory=list)
     resources: ResourceRequirements | None = None
-    min_replicas: int | None = Field(default=None, ge=0)
-    max_replicas: int | None = Field(default=None, ge=0)
+    min_replicas: Int32 | None = Field(default=None, ge=0)
+    max_replicas: Int32 | None = Field(default=None, ge=0)
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
-    service_account_name: DnsLabel | None = None
+    service_account_name: DnsSubdomain | None = None
     node_selector: LabelMap = Field(default_factory=dict)
     tolerations: list[Toleration] = Field(default_factory=list)
     labels: LabelMap = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
     mlserver: MLServerTuning | None = None
 
     # Scheduling.
     affinity: Affinity | None = None
-    image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list)
     # Mount the ServiceAccount token into predictor pods (off: predictors do not call the Kubernetes API).
     automount_service_account_token: bool = False
 
     # Autoscaling (rules per deployment mode: `mode_issues`).
     scale_metric: ScaleMetric | None = None
-    scale_target: int | None = Field(default=None, ge=1)
+    scale_target: Int32 | None = Field(default=None, ge=1)
     autoscaler_class: AutoscalerClass | None = None
     # The structured spec (resource / external / pod metrics) the HPA or KEDA scales on.
     auto_scaling: AutoScalingConfig | None = None

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from config.base import StrictModel
-from config.kubernetes import DnsLabel, EnvList, ResourceRequirements
+from config.kubernetes import DnsLabel, DnsSubdomain, EnvList, ResourceRequirements
 from config.models import ImageRef
 
 RuntimeProtocol = Literal["v1", "v2", "grpc-v1", "grpc-v2"]
@@ -122,7 +122,7 @@ class RuntimeConfig(StrictModel):
     env: EnvList = Field(default_factory=list)
     args: list[str] = Field(default_factory=list)
     resources: ResourceRequirements | None = None
-    image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list)
     # Serve models that name no storageUri (MLServer starts empty and loads models through its repository API).
     multi_model: bool = False
 

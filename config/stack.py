@@ -15,20 +15,25 @@ from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path
 from config.images import CustomImagesConfig, compose_custom_images
 from config.kserve import KServeConfig
-from config.kserve_admission import predictor_service_name
+from config.kserve_admission import DEFAULT_PREDICTOR_RESOURCES, predictor_service_name
+from config.kubernetes import Token, resource_requirements_problems
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig, installed_client_namespaces
 from config.runtimes import (
     BUILTIN_RUNTIMES,
+    DEFAULT_RUNTIME_RESOURCES,
     RuntimeConfig,
     RuntimeView,
     enabled_builtin_runtimes,
     priority_conflicts,
     priority_mismatches,
 )
+from config.storage import STORAGE_URI_ENV
 
 PROJECT = "kserve-platform"
+# Namespaces every cluster has from the start (the API server creates them): never the stack's to create or delete.
+CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 class StackConfig(StrictModel):
@@ -42,7 +47,7 @@ class StackConfig(StrictModel):
     # Bucket credentials (Secret + ServiceAccount per entry) that models name in `storageCredentials`.
     storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
     # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
-    public_storage_uri_prefixes: list[str] = Field(default_factory=list)
+    public_storage_uri_prefixes: list[Token] = Field(default_factory=list)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
@@ -202,7 +207,9 @@ def _stack_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     if facts.namespaces_config and any(m.deploy and m.namespace not in existing for _, m in facts.models):
         # Only stacks that create model namespaces (and so their NetworkPolicy) must say who may call in.
         yield from facts.namespaces_config.network_policy_issues(facts.kserve)
+    yield from _namespace_rules(facts)
     yield from _model_rules(facts)
+    yield from _merged_resource_rules(facts)
     yield from _runtime_rules(facts)
     yield from _credential_rules(facts)
 
@@ -232,6 +239,61 @@ def _predictor_name_clashes(facts: _Facts) -> Iterator[tuple[Loc, str]]:
             owners.setdefault(key, (where, model.name))
 
 
+def _namespace_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    """Which namespaces the stack owns. A model namespace becomes the stack's own Namespace object unless listed in
+    kserve.existingNamespaces; it must be neither one the install declares (two objects, one namespace) nor one the
+    cluster always has (the first `up` would fail with "already exists", and a destroy would try to delete it)."""
+    installed = facts.kserve.installed_namespaces()
+    existing = set(facts.kserve.existing_namespaces)
+    for index, model in facts.models:
+        namespace = model.namespace
+        if namespace in installed:
+            yield (
+                ("models", index, "namespace"),
+                (
+                    f"'{namespace}' is the namespace the install creates for {installed[namespace]}: put models in "
+                    "a namespace of their own (the install's namespaces are not model namespaces)"
+                ),
+            )
+        elif namespace in CLUSTER_NAMESPACES and namespace not in existing:
+            yield (
+                ("models", index, "namespace"),
+                (
+                    f"'{namespace}' exists in every cluster, so the stack cannot create or own it: use a namespace "
+                    f"of your own, or list '{namespace}' in kserve.existingNamespaces to place models there without "
+                    "the stack owning it (no Pod Security labels or NetworkPolicy are applied to existing namespaces)"
+                ),
+            )
+    for position, namespace in enumerate(facts.kserve.existing_namespaces):
+        if namespace in installed:
+            yield (
+                ("kserve", "existingNamespaces", position),
+                (
+                    f"'{namespace}' is the namespace the install creates for {installed[namespace]}; it cannot "
+                    "already exist: remove it from existingNamespaces"
+                ),
+            )
+
+
+def _storage_uri_env_issues(model: ModelConfig, where: Loc, blame_env: bool = True) -> Iterator[tuple[Loc, str]]:
+    """On a custom image the program sets STORAGE_URI from storageUri (components/inference_service.py): a user env
+    entry STORAGE_URI as well would give the container two entries with one name, which the API server refuses
+    (env is a list keyed by name under server-side apply)."""
+    if not model.is_custom_image or model.storage_uri is None:
+        return
+    for position, var in enumerate(model.env):
+        if var.name == STORAGE_URI_ENV:
+            loc = (*where, "env", position, "name") if blame_env else (*where, "storageUri")
+            yield (
+                loc,
+                (
+                    f"{STORAGE_URI_ENV} is set by the program from storageUri on a custom image; remove the env entry "
+                    f"{STORAGE_URI_ENV} and keep storageUri (the container would get {STORAGE_URI_ENV} twice, which "
+                    "the API server refuses)"
+                ),
+            )
+
+
 def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     yield from _predictor_name_clashes(facts)
     seen: dict[tuple[str, str], int] = {}
@@ -239,6 +301,11 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
     current = {f"{model.namespace}/{model.name}" for _, model in facts.models}
     for index, model in facts.models:
         where = ("models", index)
+        yield from _storage_uri_env_issues(model, where)
+        for position, canary in enumerate(model.canary):
+            if canary.env is not None or canary.storage_uri is not None:
+                merged = model.canary_model(canary)
+                yield from _storage_uri_env_issues(merged, (*where, "canary", position), canary.env is not None)
         for loc, message in [*model.rule_issues(), *env_conflicts(model)]:
             yield (*where, *loc), message
         for loc, message in model.mode_issues(facts.kserve.deployment_mode):
@@ -273,6 +340,64 @@ def _model_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
                 yield (*where, "renamedFrom"), f"'{old}' is already claimed by models[{former[old]}].renamedFrom"
             else:
                 former[old] = index
+
+
+Resources = dict[str, dict[str, str]]
+
+
+def _runtime_defaults(facts: _Facts, model: ModelConfig) -> list[tuple[str, Resources]]:
+    """(description, resources) of every container KServe may merge this model's `resources` into: the named runtime,
+    or each runtime that could be auto-selected for its format; for a custom image, the defaulting webhook's."""
+    if model.is_custom_image:
+        return [("KServe's defaults for custom containers", DEFAULT_PREDICTOR_RESOURCES)]
+
+    def candidate(view: RuntimeView) -> bool:
+        if not view.visible_in(model.namespace):
+            return False
+        if model.runtime is not None:
+            return view.name == model.runtime
+        return any(f.name == model.format for f in view.formats)
+
+    out = [
+        (f"runtime {view.name}", DEFAULT_RUNTIME_RESOURCES)
+        for view in enabled_builtin_runtimes(facts.kserve.builtin_runtimes)
+        if candidate(view)
+    ]
+    for _, runtime in facts.runtimes:
+        if candidate(runtime.view()):
+            defaults = runtime.resources.manifest() if runtime.resources else DEFAULT_RUNTIME_RESOURCES
+            out.append((f"runtime {runtime.name}", defaults))
+    return out
+
+
+def _merged_resource_issues(facts: _Facts, model: ModelConfig, where: Loc) -> Iterator[tuple[Loc, str]]:
+    """KServe merges a model's `resources` key by key over its runtime's container (or, for a custom image, fills
+    the defaults it lacks); the API server then validates the merged container when KServe creates the Deployment,
+    after `pulumi up` has succeeded. E.g. `limits.cpu: 500m` alone under a runtime requesting cpu 1 is refused."""
+    own = model.resources.manifest() if model.resources else {}
+    for source, defaults in _runtime_defaults(facts, model):
+        requests = {**defaults.get("requests", {}), **own.get("requests", {})}
+        limits = {**defaults.get("limits", {}), **own.get("limits", {})}
+        problems = resource_requirements_problems(requests, limits)
+        if problems:
+            yield (
+                (*where, "resources"),
+                (
+                    f"merged with {source} (requests {defaults.get('requests', {})}, limits "
+                    f"{defaults.get('limits', {})}) the predictor container would be refused by the API server: "
+                    f"{'; '.join(problems)}. Set both requests and limits of that resource"
+                ),
+            )
+            return
+
+
+def _merged_resource_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
+    for index, model in facts.models:
+        where: Loc = ("models", index)
+        yield from _merged_resource_issues(facts, model, where)
+        for position, canary in enumerate(model.canary):
+            if canary.resources is not None or canary.runtime is not None:
+                yield from _merged_resource_issues(facts, model.canary_model(canary), (*where, "canary", position))
 
 
 def _runtime_views(facts: _Facts) -> list[tuple[int | None, RuntimeView]]:

@@ -23,8 +23,10 @@ STORAGE_SCHEMES: dict[str, str] = {
     "oci+native": "oci+native://<registry>/<repository>:<tag> (image volume; Kubernetes 1.33+)",
     "hf": "hf://<organisation>/<model>",
 }
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
-_CLAIM = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+# The env var KServe reads on a custom container to run its storage initializer; the program sets it from storageUri.
+STORAGE_URI_ENV = "STORAGE_URI"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+_CLAIM = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
 def storage_uri_problem(uri: str, extra_prefixes: Iterable[str] = ()) -> str | None:
@@ -50,9 +52,9 @@ def storage_uri_problem(uri: str, extra_prefixes: Iterable[str] = ()) -> str | N
         return None
     if not parts.netloc:
         return f"{uri!r} names no {'bucket' if scheme in ('gs', 's3') else 'location'}: {form}"
-    if scheme in ("gs", "s3") and not _BUCKET.match(parts.netloc):
+    if scheme in ("gs", "s3") and not _BUCKET.fullmatch(parts.netloc):
         return f"{uri!r}: {parts.netloc!r} is not a valid bucket name: {form}"
-    if scheme == "pvc" and (not _CLAIM.match(parts.netloc) or parts.path in ("", "/")):
+    if scheme == "pvc" and (not _CLAIM.fullmatch(parts.netloc) or parts.path in ("", "/")):
         return f"{uri!r} must name a claim and a path inside it: {form}"
     if scheme == "hf" and len([p for p in parts.path.split("/") if p]) < 1:
         return f"{uri!r} must name an organisation and a model: {form}"
