@@ -16,6 +16,7 @@ from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConf
 from config.kserve_admission import predictor_service_name
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
+from config.monitoring import MonitoringConfig
 from config.namespaces import NamespacesConfig
 from config.runtimes import (
     BUILTIN_RUNTIMES,
@@ -41,6 +42,8 @@ class StackConfig(StrictModel):
     storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
     # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
     public_storage_uri_prefixes: list[str] = Field(default_factory=list)
+    # Prometheus Operator scraping, a Grafana dashboard and alerts for every model (config/monitoring.py).
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
     # unprotected). Production stacks set this.
     protect: bool = False
@@ -124,6 +127,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
         all_credentials_valid=len(credentials) == len(raw_credentials if isinstance(raw_credentials, list) else []),
     )
     for loc, message in _stack_rules(facts):
+        issues.append(ConfigIssue(format_path(loc), message))
+    monitoring = stack.monitoring if stack else _valid_or_none(MonitoringConfig, values.get("monitoring"))
+    for loc, message in monitoring.issues(models) if monitoring else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(issues)
