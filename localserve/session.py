@@ -13,6 +13,7 @@ from typing import TextIO
 
 from config.errors import ConfigError
 from config.models import ModelConfig
+from config.monitoring import MLSERVER_METRICS_PATH
 from config.stack import StackConfig
 from localserve import examples, preflight
 from localserve.repository import LocalRepository, NotServable, Ports, build_repository
@@ -167,6 +168,8 @@ def _ready(out: TextIO, model: ModelConfig, repo: LocalRepository, server: MLSer
         f"serve_local: model '{repo.model_name}' is ready after {seconds:.1f}s at "
         f"http://127.0.0.1:{port}{model.inference_path} (Ctrl-C stops it)",
     )
+    metrics_path = repo.settings.get("metrics_endpoint") or MLSERVER_METRICS_PATH
+    _say(out, f"  Prometheus metrics: http://127.0.0.1:{repo.settings['metrics_port']}{metrics_path}")
     _say(out, "try:")
     for line in examples.curl_examples(port, repo.model_name, columns, version):
         _say(out, f"  {line}")
