@@ -33,9 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         "custom images: the runtime folder the image is built from (default: the runtimes/ folder serving it)",
     )
     parser.add_argument("--port", type=int, help="HTTP port on 127.0.0.1 (default: a free one)")
-    parser.add_argument(
-        "--metrics-port", type=int, help="Prometheus metrics port on 127.0.0.1 (default: a free one)"
-    )
+    parser.add_argument("--metrics-port", type=int, help="Prometheus metrics port on 127.0.0.1 (default: a free one)")
     parser.add_argument(
         "--ready-timeout", type=float, default=DEFAULT_READY_TIMEOUT_S, help="seconds to wait for the model"
     )

@@ -128,7 +128,10 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     )
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
-    monitoring = stack.monitoring if stack else _valid_or_none(MonitoringConfig, values.get("monitoring"))
+    # The per-model monitoring entries are checked even when another monitoring key is malformed.
+    raw_monitoring = values.get("monitoring")
+    entries = {"models": raw_monitoring.get("models") or []} if isinstance(raw_monitoring, Mapping) else {}
+    monitoring = stack.monitoring if stack else _valid_or_none(MonitoringConfig, entries)
     for loc, message in monitoring.issues(models) if monitoring else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
