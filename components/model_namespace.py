@@ -25,6 +25,14 @@ def pod_security_labels(level: str) -> dict[str, str]:
     return labels
 
 
+@dataclass
+class MetricsScraper:
+    """Prometheus' namespace and the metrics ports it scrapes in this namespace."""
+
+    namespace: str
+    ports: list[int]
+
+
 def network_policy_spec(allowed_namespaces: list[str], metrics_scraper: MetricsScraper | None = None) -> dict:
     """Ingress to every pod of the namespace only from the namespace itself and from `allowed_namespaces`, and
     from `metrics_scraper`'s namespace on its ports only."""
@@ -50,14 +58,6 @@ def network_policy_spec(allowed_namespaces: list[str], metrics_scraper: MetricsS
             }
         )
     return {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": rules}
-
-
-@dataclass
-class MetricsScraper:
-    """Prometheus' namespace and the metrics ports it scrapes in this namespace."""
-
-    namespace: str
-    ports: list[int]
 
 
 @dataclass

@@ -123,18 +123,21 @@ class MonitoringConfig(StrictModel):
         """Ports Prometheus scrapes in one model namespace (what its NetworkPolicy must admit)."""
         return sorted({self.metrics_port(model) for model in models if model.namespace == namespace})
 
-    def issues(self, models: Sequence[tuple[int, ModelConfig]]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-        """Per-model entries that name no model, or set a port only a custom image can choose."""
+    def issues(
+        self, models: Sequence[tuple[int, ModelConfig]], all_models_valid: bool = True
+    ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Per-model entries that name no model, or set a port only a custom image can choose. While some model
+        entries are malformed (reported on their own), an unmatched name may be one of them: not reported."""
         by_key = {model.key: model for _, model in models}
         for index, entry in enumerate(self.models):
             model = by_key.get(entry.model)
-            if model is None:
+            if model is None and all_models_valid:
                 declared = ", ".join(sorted(by_key)) or "none"
                 yield (
                     ("monitoring", "models", index, "model"),
                     f"'{entry.model}' is not a model of this stack (namespace/name, declared: {declared})",
                 )
-            elif entry.metrics_port is not None and not model.is_custom_image:
+            elif model is not None and entry.metrics_port is not None and not model.is_custom_image:
                 yield (
                     ("monitoring", "models", index, "metricsPort"),
                     (

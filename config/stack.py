@@ -132,7 +132,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     raw_monitoring = values.get("monitoring")
     entries = {"models": raw_monitoring.get("models") or []} if isinstance(raw_monitoring, Mapping) else {}
     monitoring = stack.monitoring if stack else _valid_or_none(MonitoringConfig, entries)
-    for loc, message in monitoring.issues(models) if monitoring else ():
+    raw_models = values.get("models")
+    all_models_valid = len(models) == len(raw_models) if isinstance(raw_models, list) else raw_models is None
+    for loc, message in monitoring.issues(models, all_models_valid) if monitoring else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(issues)

@@ -213,3 +213,11 @@ def test_bad_monitoring_settings_are_all_reported_with_their_keys() -> None:
     paths = {issue.path for issue in caught.value.issues}
     assert paths >= {"monitoring.alerts.errorRatio", "monitoring.models[0].model", "monitoring.models[1].metricsPort"}
     assert not any(path.startswith("monitoring.models[2]") for path in paths)
+
+
+def test_a_malformed_model_entry_is_not_also_reported_as_unknown_to_monitoring() -> None:
+    broken = {**BUILTIN, "minReplicas": "three"}
+    values = {"models": [broken], "monitoring": {"enabled": True, "models": [{"model": "team-a/m"}]}}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values)
+    assert [issue.path for issue in caught.value.issues] == ["models[0].minReplicas"]
