@@ -197,6 +197,9 @@ def alert_rules(models: Sequence[ModelConfig], config: MonitoringConfig) -> list
                 f"{model.key}: more than {ratio:.0%} of inference requests fail",
             )
         )
+        # The latency histogram is MLServer's REST middleware's: a gRPC model's inferences never reach it.
+        if model.protocol.startswith("grpc"):
+            continue
         p99 = config.latency_p99_seconds(model)
         rules.append(
             _alert(

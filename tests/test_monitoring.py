@@ -221,3 +221,16 @@ def test_a_malformed_model_entry_is_not_also_reported_as_unknown_to_monitoring()
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(values)
     assert [issue.path for issue in caught.value.issues] == ["models[0].minReplicas"]
+
+
+def test_grpc_models_get_no_rest_latency_alert(run_config) -> None:
+    runtime = {
+        "name": "fraud-mlserver",
+        "image": "registry.example.com/fraud-mlserver:1.2.0",
+        "supportedModelFormats": [{"name": "fraud-pipeline", "version": "1", "priority": 1}],
+        "protocolVersions": ["v2", "grpc-v2"],
+    }
+    grpc = {**BUILTIN, "format": "fraud-pipeline", "protocolVersion": "grpc-v2", "runtime": "fraud-mlserver"}
+    values = {"runtimes": [runtime], "monitoring": ON, "models": [grpc]}
+    names = sorted(a["alert"] for a in alerts(run_config(values)))
+    assert names == ["KServeModelErrorRatioHigh", "KServeModelNotServing"]
