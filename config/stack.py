@@ -16,6 +16,7 @@ from config.errors import ConfigError, ConfigIssue, format_path
 from config.images import CustomImagesConfig, compose_custom_images
 from config.kserve import KServeConfig
 from config.kserve_admission import predictor_service_name
+from config.mirror import MirrorConfig, compose_mirrored_images, mirror_issues, valid_mirror
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.namespaces import NamespacesConfig, installed_client_namespaces
@@ -48,6 +49,8 @@ class StackConfig(StrictModel):
     protect: bool = False
     # Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from (config/images.py).
     custom_images: CustomImagesConfig = Field(default_factory=CustomImagesConfig)
+    # A private registry (and chart/manifest mirrors) everything the stack deploys is pulled from (config/mirror.py).
+    mirror: MirrorConfig | None = None
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
@@ -96,7 +99,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
-    values = compose_custom_images(values)
+    values = compose_mirrored_images(compose_custom_images(values))
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -130,6 +133,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
         all_credentials_valid=len(credentials) == len(raw_credentials if isinstance(raw_credentials, list) else []),
     )
     for loc, message in _stack_rules(facts):
+        issues.append(ConfigIssue(format_path(loc), message))
+    mirror = valid_mirror(values)
+    for loc, message in mirror_issues(mirror, kserve, values) if mirror else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(_naming_the_model(issues, values.get("models")))
