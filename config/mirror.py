@@ -387,7 +387,7 @@ def valid_mirror(values: Mapping[str, Any]) -> MirrorConfig | None:
 def compose_mirrored_images(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """Raw stack values with every model, canary and custom runtime image moved to the mirror when
     `mirror.customImages` is true (after `customImages.registry` composed registry-less names), so the render, the
-    policies and the cluster see one reference. Unpinned images are left as written: `mirror_issues` reports them."""
+    policies and the cluster see one reference. Unpinned images are left as written: validation refuses them."""
     mirror = valid_mirror(values)
     if mirror is None or not mirror.custom_images:
         return values
@@ -459,16 +459,6 @@ def mirror_issues(mirror: MirrorConfig, kserve: KServeConfig, values: Mapping[st
                 "under runtimes with a pinned vLLM image"
             ),
         )
-    if mirror.custom_images:
-        for path, image in _custom_image_entries(values):
-            if not pinned(image):
-                yield (
-                    path,
-                    (
-                        f"'{image}' has no version: mirror.customImages copies each image once, so pin a tag "
-                        "(not 'latest') or a digest, e.g. my-server:0.1.0 or my-server@sha256:<digest>"
-                    ),
-                )
     if mirror.charts is not None and local_chart_source(mirror.charts) is not None:
         for chart in charts_of(kserve):
             problem = local_chart_problem(mirror_chart(chart.name, mirror.charts), None, chart.version)
@@ -483,12 +473,22 @@ def mirror_issues(mirror: MirrorConfig, kserve: KServeConfig, values: Mapping[st
                     f"has no {target} (the mirror of {url}): download it there "
                     "(`python -m offline.mirror --format helm` prints the command)",
                 )
+    # Keeping the path and dropping the host can send two sources to one repository of the mirror.
+    sources: list[tuple[tuple[str | int, ...], str]] = [(("mirror", "registry"), i.source) for i in images_of(kserve)]
+    if mirror.custom_images:
+        sources += _custom_image_entries(values)
     targets: dict[str, str] = {}
-    for image in images_of(kserve):
-        target = parse_image(mirror.image(image.source)).repository
-        repository = parse_image(image.source).repository
+    for path, source in sources:
+        if in_mirror(source, mirror.registry):
+            continue
+        target = parse_image(mirror.image(source)).repository
+        repository = parse_image(source).repository
         if targets.setdefault(target, repository) != repository:
             yield (
-                ("mirror", "registry"),
-                f"{targets[target]} and {repository} would both be copied to {target}; the mirror needs distinct paths",
+                path,
+                (
+                    f"{repository} and {targets[target]} would both be copied to {target} (the mirror keeps the "
+                    "path and drops the host); push this image under another path, or set mirror.customImages: "
+                    "false and name its mirror reference yourself"
+                ),
             )

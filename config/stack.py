@@ -99,7 +99,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
-    values = compose_mirrored_images(compose_custom_images(values))
+    # The models' images as the user means them (registry composed), before the mirror moves them.
+    written = compose_custom_images(values)
+    values = compose_mirrored_images(written)
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -135,7 +137,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
     mirror = valid_mirror(values)
-    for loc, message in mirror_issues(mirror, kserve, values) if mirror else ():
+    for loc, message in mirror_issues(mirror, kserve, written) if mirror else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(_naming_the_model(issues, values.get("models")))
