@@ -381,3 +381,17 @@ def test_listing_of_a_mirrored_stack_pushes_to_its_chart_mirror(
     assert all(line.endswith(f".tgz {CHARTS}") and " && helm push " in line for line in lines)
     operator = next(line for line in lines if "knative-operator" in line)
     assert operator.startswith("curl -fsSLo knative-operator-v1.21.1.tgz https://github.com/knative/operator/")
+
+
+def test_local_manifest_mirror_is_applied_from_disk(tmp_path: Path) -> None:
+    """mirror.manifests as a local directory: the Gateway API release manifest must be at the listed path (refused
+    naming mirror.manifests until it is), and the program applies that file."""
+    values = {"mirror": {"registry": REGISTRY, "manifests": str(tmp_path)}}
+    with pytest.raises(Exception, match=r"mirror\.manifests: has no .*standard-install\.yaml"):
+        parse_stack_config(values)
+    plan = listing.mirror_plan(parse_stack_config({**values, "mirror": {"registry": REGISTRY}}))
+    target = Path(listing.mirror_url(plan.manifests[0].source, str(tmp_path)))
+    target.parent.mkdir(parents=True)
+    target.write_text("# the release manifest\n", encoding="utf-8")
+    run = run_program(settings_for(values), "test")
+    assert [r.inputs["file"] for r in run.by_type(CONFIG_FILE)] == [str(target)]
