@@ -38,6 +38,7 @@ from config.kserve import (
     PROJECT_DIR,
     ChartSource,
     KServeConfig,
+    chart_location,
     local_chart_problem,
     local_chart_source,
 )
@@ -321,8 +322,6 @@ class Chart:
 
 def charts_of(kserve: KServeConfig) -> list[Chart]:
     """Every chart the install deploys, from where the (unmirrored) config reads it."""
-    from config.kserve import chart_location
-
     if not kserve.install:
         return []
     out: list[Chart] = []

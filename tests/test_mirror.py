@@ -395,3 +395,19 @@ def test_local_manifest_mirror_is_applied_from_disk(tmp_path: Path) -> None:
     target.write_text("# the release manifest\n", encoding="utf-8")
     run = run_program(settings_for(values), "test")
     assert [r.inputs["file"] for r in run.by_type(CONFIG_FILE)] == [str(target)]
+
+
+def test_custom_images_compose_with_the_registry_then_the_mirror() -> None:
+    """`customImages.registry` composes a registry-less name first, then the mirror moves it (keeping the path);
+    the listing copies it from where the team pushed it."""
+    values = {
+        "customImages": {"registry": "ghcr.io/acme"},
+        "mirror": {"registry": REGISTRY, "customImages": True},
+        "models": [{"name": "custom", "namespace": "models", "image": "my-server:0.1.0", "env": {"PROTOCOL": "v2"}}],
+    }
+    stack = parse_stack_config(values)
+    assert stack.models[0].image == f"{REGISTRY}/acme/my-server:0.1.0"
+    custom = [image for image in listing.mirror_plan(stack, values).images if image.component == "custom"]
+    assert [(image.source, image.target, image.pulled) for image in custom] == [
+        ("ghcr.io/acme/my-server:0.1.0", f"{REGISTRY}/acme/my-server:0.1.0", True)
+    ]
