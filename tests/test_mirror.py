@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import STACKS, settings_for, stack_settings
-from policy_harness import require_rendering
+from policy_harness import engine_registrations, evaluate, policy_config, require_rendering
+from pulumi_policy import EnforcementLevel
 
 from config.mirror import (
     KNATIVE_OPERATOR_CHART,
@@ -411,3 +412,13 @@ def test_custom_images_compose_with_the_registry_then_the_mirror() -> None:
     assert [(image.source, image.target, image.pulled) for image in custom] == [
         ("ghcr.io/acme/my-server:0.1.0", f"{REGISTRY}/acme/my-server:0.1.0", True)
     ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_policy_pack_passes_a_mirrored_stack(stack: str) -> None:
+    """Mirrored references keep their tags and digests, so every committed stack with the mirror set still has no
+    mandatory violation, chart children included."""
+    require_rendering()
+    run = scenario(stack, "own")
+    violations = evaluate(run, policy_config(stack), engine_registrations(run, frozenset({KNATIVE_OPERATOR_CHART})))
+    assert [v for v in violations if v.level == EnforcementLevel.MANDATORY] == []
