@@ -1,10 +1,12 @@
 """A real Kubernetes control plane with KServe's admission webhooks, on loopback, for the end-to-end tests.
 
-Runs etcd, kube-apiserver (RBAC, default admission plugins incl. PodSecurity and the webhook plugins),
-kube-controller-manager and KServe's manager (controller + webhooks) as local processes, each on a free 127.0.0.1
-port chosen at start; the harness makes a CA, the apiserver's serving and admin client certs, the service-account
-key pair and KServe's webhook serving cert, and registers KServe's own webhook configurations (from its chart) by
-URL. Not run: no kubelet, scheduler or network, so pods are never scheduled and InferenceServices never turn Ready.
+Runs etcd, kube-apiserver (RBAC; default admission plugins incl. PodSecurity and the webhook plugins),
+kube-controller-manager and KServe's manager (controller + webhooks, out of cluster) as local processes on free
+ports chosen at start, all bound to 127.0.0.1 except KServe's webhook server (cmd/manager has no flag for its host,
+so it listens on every interface at its port). The harness makes a CA, the apiserver's serving and admin client
+certs, the service-account key pair and KServe's webhook serving cert, and registers KServe's own webhook
+configurations (from its chart) by URL. Not run: kubelet and scheduler, so pods stay Pending and InferenceServices
+never turn Ready; tests judge objects by admission (create / server-side dry run), not by serving.
 
     python3 -m e2e.cluster up --state DIR     (prints `export KUBECONFIG=...`; Ctrl-C or `down` stops it)
     python3 -m e2e.cluster down --state DIR
@@ -91,10 +93,18 @@ def kserve_files(shared: Path = SHARED) -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
+def free_ports(names: list[str]) -> dict[str, int]:
+    """Distinct free loopback ports: every probe socket stays bound until all are chosen."""
+    probes = []
+    try:
+        for _ in names:
+            probe = socket.socket()
+            probe.bind((LOOPBACK, 0))
+            probes.append(probe)
+        return {name: int(probe.getsockname()[1]) for name, probe in zip(names, probes, strict=True)}
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 # --- certificates -----------------------------------------------------------------------------------------------
@@ -386,18 +396,9 @@ def start(state: Path, *, deployment_mode: str = "Standard", shared: Path = SHAR
     state = state.resolve()
     _prepare_state(state)
     pki = make_pki(state / "pki")
-    ports = {
-        name: free_port()
-        for name in (
-            "etcd",
-            "etcd-peer",
-            "apiserver",
-            "controller-manager",
-            "webhook",
-            "kserve-metrics",
-            "kserve-probe",
-        )
-    }
+    ports = free_ports(
+        ["etcd", "etcd-peer", "apiserver", "controller-manager", "webhook", "kserve-metrics", "kserve-probe"]
+    )
     server = f"https://{LOOPBACK}:{ports['apiserver']}"
     cluster = Cluster(
         state=state,
@@ -415,9 +416,6 @@ def start(state: Path, *, deployment_mode: str = "Standard", shared: Path = SHAR
         cluster.stop()
         raise
     cluster.started_in = time.monotonic() - began
-    (state / "cluster.json").write_text(
-        json.dumps({"kubeconfig": str(cluster.kubeconfig), "server": server, "ports": ports, "pid": os.getpid()})
-    )
     return cluster
 
 
@@ -539,6 +537,9 @@ def _defaulting_webhook_answers(cluster: Cluster) -> bool:
 
 def _up(state: Path, deployment_mode: str) -> int:
     cluster = start(state, deployment_mode=deployment_mode)
+    (cluster.state / "harness.json").write_text(
+        json.dumps({"pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ports": cluster.ports})
+    )
     stopping = {"now": False}
 
     def stop_on_signal(signum: int, frame: object) -> None:
@@ -562,7 +563,7 @@ def _up(state: Path, deployment_mode: str) -> int:
 
 
 def _down(state: Path) -> int:
-    info = state / "cluster.json"
+    info = state / "harness.json"
     if not info.exists():
         print(f"no running cluster recorded in {state}", file=sys.stderr)
         return 1

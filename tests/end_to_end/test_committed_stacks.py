@@ -68,7 +68,9 @@ def test_every_rendered_object_passes_the_api_server_and_kserve_webhooks(
                 refusals[file_name] = result.stderr.strip()
     finally:
         if created:
-            kserve_cluster.kubectl("delete", "namespace", *created, "--wait=true", "--timeout=120s", check=False)
+            kserve_cluster.kubectl(
+                "delete", "namespace", *created, "--wait=true", "--timeout=120s", check=False, timeout=150
+            )
 
     report = "\n".join(f"{name}:\n    {reason}" for name, reason in sorted(refusals.items()))
     assert not refusals, f"stack {stack}: {len(refusals)} of {len(objects)} objects refused:\n{report}"
