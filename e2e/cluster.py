@@ -297,7 +297,7 @@ class Cluster:
             check=False,
         )
         if check and result.returncode != 0:
-            raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
+            raise ClusterFailed(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
         return result
 
     def apply(
@@ -472,9 +472,8 @@ def _start_control_plane(cluster: Cluster, pki: Pki) -> None:
 
 def _start_kserve(cluster: Cluster, pki: Pki, kserve: Path, deployment_mode: str) -> None:
     cluster.kubectl("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", str(kserve / "crds"))
-    cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{crd}" for crd in _crd_names(kserve)]
-    )
+    crds = _crd_names(kserve)
+    _wait(cluster, "kube-apiserver", lambda: _established(cluster, crds), 120)
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KSERVE_NAMESPACE}}
     cluster.apply([namespace, inferenceservice_config(kserve, deployment_mode)])
 
@@ -503,6 +502,14 @@ def _start_kserve(cluster: Cluster, pki: Pki, kserve: Path, deployment_mode: str
     _wait(cluster, "kserve-manager", lambda: _defaulting_webhook_answers(cluster), 30)
     # Through the live ClusterServingRuntime validator, as a real install creates them.
     cluster.apply(cluster_serving_runtimes(kserve))
+
+
+def _established(cluster: Cluster, crds: list[str]) -> bool:
+    listed = json.loads(cluster.kubectl("get", "crd", *crds, "-o", "json").stdout)["items"]
+    return len(listed) == len(crds) and all(
+        any(c["type"] == "Established" and c["status"] == "True" for c in crd.get("status", {}).get("conditions", []))
+        for crd in listed
+    )
 
 
 def _crd_names(kserve: Path) -> list[str]:
