@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from e2e.toolchain import BUILD_COMMAND, tool_dir, versions
+from e2e.toolchain import BUILD_COMMAND, cache_root, tool_dir, versions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -78,10 +78,11 @@ def binaries() -> Binaries:
         kubectl=kube / "kubectl",
         kserve_manager=tool_dir("kserve-manager", "KSERVE_MANAGER_VERSION") / "manager",
     )
-    missing = [str(path) for path in vars(found).values() if not os.access(path, os.X_OK)]
+    missing = [path.name for path in vars(found).values() if not os.access(path, os.X_OK)]
     if missing:
         raise ToolchainMissing(
-            f"the cluster toolchain is not built ({', '.join(missing)}): run `{BUILD_COMMAND} cluster`"
+            f"the cluster toolchain is not built in {cache_root()} (no {', '.join(missing)}): "
+            f"run `{BUILD_COMMAND} cluster`"
         )
     return found
 

@@ -126,3 +126,35 @@ def test_serving_runtime_validator_refuses_a_priority_clash(kserve_cluster: Clus
         assert accepted.returncode == 0, accepted.stderr
     finally:
         kserve_cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def test_kserve_controller_creates_the_predictor_but_it_never_runs_without_a_kubelet(kserve_cluster: Cluster) -> None:
+    """The harness's limit, shown: KServe's controller and kube-controller-manager do their part (Deployment,
+    ReplicaSet, a Pod that went through KServe's pod mutator), but with no scheduler or kubelet the pod stays
+    Pending, so the InferenceService's PredictorReady stays False and `Ready` is never reached."""
+    namespace = "e2e-predictor"
+    kserve_cluster.kubectl("create", "namespace", namespace)
+    isvc = copy.deepcopy(SEED_MODEL)
+    isvc["metadata"]["namespace"] = namespace
+    try:
+        kserve_cluster.apply([isvc])
+        deadline = time.monotonic() + 120
+        pods: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not pods:
+            listed = kserve_cluster.kubectl(
+                "get", "pods", "-n", namespace, "-l", "serving.kserve.io/inferenceservice=sklearn-iris", "-o", "json"
+            )
+            pods = json.loads(listed.stdout)["items"]
+            time.sleep(1)
+        assert pods, "no predictor pod was created for the InferenceService"
+        pod = pods[0]
+        # KServe's pod mutator injected the storage initializer that fetches storageUri.
+        init_containers = [container["name"] for container in pod["spec"].get("initContainers", [])]
+        assert "storage-initializer" in init_containers
+        assert pod["status"]["phase"] == "Pending" and not pod["spec"].get("nodeName")
+
+        status = json.loads(kserve_cluster.kubectl("get", "isvc", "sklearn-iris", "-n", namespace, "-o", "json").stdout)
+        conditions = {c["type"]: c["status"] for c in status.get("status", {}).get("conditions", [])}
+        assert conditions.get("Ready") != "True", conditions
+    finally:
+        kserve_cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
