@@ -15,6 +15,7 @@ never turn Ready; tests judge objects by admission (create / server-side dry run
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime
 import ipaddress
@@ -234,8 +235,6 @@ def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
 def webhook_configurations(kserve: Path, webhook_url: str, ca_bundle: bytes) -> list[dict[str, Any]]:
     """KServe's Mutating/ValidatingWebhookConfigurations from its chart, each service reference replaced by the URL
     of the manager on loopback and the CA that signed its serving cert (cert-manager injects it in a cluster)."""
-    import base64
-
     chart_file = kserve / "charts" / "kserve-resources" / "files" / "kserve" / "resources.yaml"
     found = []
     for doc in yaml.load_all(chart_file.read_text(encoding="utf-8"), Loader=_Loader):
@@ -314,7 +313,8 @@ class Cluster:
         return self.state / "logs" / f"{component}.log"
 
     def stop(self) -> None:
-        for name, process in reversed(self.processes):
+        """Stop the components in reverse start order (KServe first, etcd last)."""
+        for _name, process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()
                 try:
@@ -322,7 +322,6 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-            del name
         self.processes.clear()
 
 
