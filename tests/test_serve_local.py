@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from localserve.server import free_port, request
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, fixture_stack_file
 
 pytest.importorskip("mlserver", reason="MLServer is optional: pip install -r requirements-mlserver.txt")
 pytest.importorskip("mlserver_sklearn")
@@ -171,8 +171,10 @@ def xgboost_server(tmp_path_factory, stack_file):
 
 @pytest.fixture(scope="module")
 def custom_server(tmp_path_factory):
-    # The committed dev stack and the project's runtime folder, exactly as a user runs it.
-    yield from _serve(tmp_path_factory, ["--stack", "dev", "--model", "custom-model"])
+    # The seed's dev stack and the project's runtime folder, exactly as a user runs it.
+    yield from _serve(
+        tmp_path_factory, ["--stack", "dev", "--config-file", str(fixture_stack_file("dev")), "--model", "custom-model"]
+    )
 
 
 def test_sklearn_predictions_equal_the_in_process_model(sklearn_server, trained):
@@ -281,7 +283,8 @@ def test_unknown_model_and_unfetchable_artifact_are_clear_errors(stack_file):
         [*run, "--model", "nope"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2 and "models-test/my-model" in result.stderr
-    dev = [sys.executable, "serve_local.py", "--stack", "dev", "--model", "my-model"]
+    dev = [sys.executable, "serve_local.py", "--stack", "dev", "--config-file", str(fixture_stack_file("dev"))]
+    dev += ["--model", "my-model"]
     result = subprocess.run(dev, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False)
     # The dev stack's artifact lives in a public bucket: without a client library (or network) the command
     # says how to serve it anyway.
