@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
-from config.errors import ConfigError, ConfigIssue, format_path
+from config.errors import ConfigError, ConfigIssue, format_path, name_models
 from config.kserve import ISTIO_NAMESPACE, KNATIVE_SERVING_NAMESPACE, KServeConfig
 from config.kserve_admission import predictor_service_name
 from config.mlserver import env_conflicts
@@ -126,7 +126,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
-        raise ConfigError(issues)
+        raise ConfigError(name_models(issues, values.get("models")))
     return stack
 
 
@@ -424,7 +424,7 @@ def _storage_uris(index: int, model: ModelConfig) -> Iterator[tuple[Loc, str | N
 def storage_warnings(stack: StackConfig) -> list[str]:
     """Models whose bucket usually needs credentials but have none: a warning, not an error, because public
     buckets (such as gs://seldon-models) are read anonymously."""
-    out = []
+    out: list[ConfigIssue] = []
     for index, model in enumerate(stack.models):
         if model.storage_credentials is not None or model.service_account_name is not None:
             continue
@@ -432,10 +432,12 @@ def storage_warnings(stack: StackConfig) -> list[str]:
             needed = credential_type_for_uri(uri)
             public = uri is not None and uri.startswith(tuple(stack.public_storage_uri_prefixes))
             if needed is not None and not public:
-                out.append(
-                    f"{format_path(where)}: '{uri}' is read without credentials; unless the bucket is public, the "
+                message = (
+                    f"'{uri}' is read without credentials; unless the bucket is public, the "
                     f"storage initializer fails with 'Unable to locate credentials'. Declare a storageCredentials "
                     f"entry ({needed}) in namespace '{model.namespace}' and set models[{index}].storageCredentials "
                     "to its name (or, for a public bucket, add its prefix to publicStorageUriPrefixes)"
                 )
-    return out
+                out.append(ConfigIssue(format_path(where), message))
+    entries = [{"name": model.name, "namespace": model.namespace} for model in stack.models]
+    return [str(issue) for issue in name_models(out, entries)]

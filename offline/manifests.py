@@ -16,6 +16,8 @@ from offline.recorder import SECRET, RegisteredResource
 CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
 HELM_RELEASES_FILE = "helm-releases.yaml"
+# The stack outputs a user sees after `pulumi up` (`pulumi stack output`), secrets and unknowns marked.
+OUTPUTS_FILE = "outputs.yaml"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 # Remote manifests the provider fetches and applies (listed with their URL, which carries the version).
 MANIFEST_FILE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml:ConfigFile")
@@ -67,6 +69,7 @@ class Rendered:
     objects: dict[str, dict[str, Any]]  # relative path -> object
     helm_releases: list[dict[str, Any]]
     manifest_files: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Counter:
         return Counter(obj["kind"] for obj in self.objects.values())
@@ -109,7 +112,12 @@ def render(run: ProgramRun) -> Rendered:
     files = sorted(
         (manifest_file(r) for r in run.resources if r.type in MANIFEST_FILE_TYPES), key=lambda item: item["resource"]
     )
-    return Rendered(objects=dict(sorted(objects.items())), helm_releases=releases, manifest_files=files)
+    return Rendered(
+        objects=dict(sorted(objects.items())),
+        helm_releases=releases,
+        manifest_files=files,
+        outputs=_whole_numbers(run.shown_outputs),
+    )
 
 
 def write(rendered: Rendered, out: Path) -> None:
@@ -122,6 +130,7 @@ def write(rendered: Rendered, out: Path) -> None:
     (out / HELM_RELEASES_FILE).write_text(
         _dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}), encoding="utf-8"
     )
+    (out / OUTPUTS_FILE).write_text(_dump(rendered.outputs), encoding="utf-8")
 
 
 # libyaml's emitter where PyYAML was built with it (same YAML, several times faster), else the Python one.
