@@ -55,7 +55,10 @@ def test_packages_installed_without_dependencies_import_and_work() -> None:
         "print(m.version('xgboost-cpu'), xgboost.__version__, pb.__version__)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, (
+        "install as the README says: pip install -r requirements-dev.txt && "
+        f"pip install --no-deps -r requirements-no-deps.txt\n{result.stderr}"
+    )
     cpu_version, module_version, _ = result.stdout.split()
     assert cpu_version == module_version, "the xgboost module is the CPU build's"
 
