@@ -50,7 +50,8 @@ def committed_config(stack: str) -> StackConfig:
 
 
 def committed_models(stack: str) -> list[ModelConfig]:
-    return list(committed_config(stack).models)
+    """The models a committed stack deploys (entries with `deploy: false` are validated but not declared)."""
+    return list(committed_config(stack).deployed_models)
 
 
 @pytest.fixture

@@ -899,7 +899,10 @@ def test_webhook_rule_is_a_config_error(function: str, values: dict[str, Any], p
     assert any(name.endswith(function) for name in WEBHOOK_FUNCTIONS), function
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(values)
-    errors = {issue.path: issue.message for issue in caught.value.issues}
+    # Each issue under models[i] names its model (`namespace/name`), asserted with the message.
+    errors = {
+        issue.path: f"{issue.model}: {issue.message}" if issue.model else issue.message for issue in caught.value.issues
+    }
     assert path in errors, errors
     assert fragment in errors[path], errors
 
@@ -930,5 +933,8 @@ def test_canary_predictor_names_must_not_clash_across_models() -> None:
     )
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(values)
-    errors = {issue.path: issue.message for issue in caught.value.issues}
+    # Each issue under models[i] names its model (`namespace/name`), asserted with the message.
+    errors = {
+        issue.path: f"{issue.model}: {issue.message}" if issue.model else issue.message for issue in caught.value.issues
+    }
     assert "'fraud-canary-predictor'" in errors["models[1].name"], errors

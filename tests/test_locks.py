@@ -61,6 +61,11 @@ def test_every_requirement_is_pinned_with_hashes_within_its_range(lock):
 def test_runtime_and_policy_locks_pin_what_the_tests_ran_with():
     dev = locked(ROOT / "requirements-dev.lock")
     for lock in LOCKS[1:]:
+        if lock.no_deps:
+            # Installed beside the dev lock without dependencies: its packages are the ones the dev lock must not
+            # resolve (requirements-no-deps.txt says why for each).
+            assert not set(locked(ROOT / lock.output)) & set(dev), f"{lock.output} repeats packages of the dev lock"
+            continue
         for name, versions in locked(ROOT / lock.output).items():
             assert set(versions) <= set(dev.get(name, [])), f"{lock.output}: {name} {versions} vs dev {dev.get(name)}"
 
@@ -101,5 +106,5 @@ def test_ci_and_pulumi_up_install_only_from_the_hashed_locks():
     assert any(name == "run" for name, _ in lines)  # .ci/run installs
     lock_names = {lock.output for lock in LOCKS}
     for name, line in lines:
-        match = re.search(r"--require-hashes -r (\S+)(?:\s|$)", line)
+        match = re.search(r"--require-hashes (?:--no-deps )?-r (\S+)(?:\s|$)", line)
         assert match and match.group(1) in lock_names, f"{name}: installs outside the hashed locks: {line}"

@@ -711,5 +711,10 @@ def test_readme_predictor_spec_example_renders_valid(run_config) -> None:
 
 def test_field_errors_name_the_model_too() -> None:
     """A value refused by its type (not by a cross-key rule) also names the model as namespace/name."""
-    errors = errors_for(model(name="fraud", namespace="risk", runtimeVersion="latest"))
-    assert errors["models[0].runtimeVersion"].startswith("model 'risk/fraud': ")
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            {"kserve": STANDARD, "models": [model(name="fraud", namespace="risk", runtimeVersion="latest")]}
+        )
+    (issue,) = (issue for issue in caught.value.issues if issue.path == "models[0].runtimeVersion")
+    assert issue.model == "risk/fraud"
+    assert str(issue).startswith("models[0].runtimeVersion (risk/fraud): ")

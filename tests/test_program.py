@@ -46,7 +46,12 @@ def test_dev_seed_builtin_runtime_model(run_fixture_stack) -> None:
 
 
 def test_dev_seed_custom_mlserver_image(run_fixture_stack) -> None:
-    isvc = isvcs(run_fixture_stack("dev"))["custom-model"]
+    # dev does not deploy it until the image is pushed (`deploy: false`); after the README's build, push and
+    # `customImages.registry`, with `deploy: false` removed, it is the seed's custom-image model.
+    assert "custom-model" not in isvcs(run_fixture_stack("dev"))
+    from tests.test_custom_images import dev_with_pushed_image
+
+    isvc = isvcs(dev_with_pushed_image("registry.example.com:5000/ml"))["custom-model"]
     predictor = isvc["spec"]["predictor"]
     assert set(predictor) & IMPLEMENTATIONS == {"containers"}
     (container,) = predictor["containers"]

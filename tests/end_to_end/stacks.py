@@ -1,0 +1,91 @@
+"""The committed stacks as the end-to-end tests run them: their config, test values for their secrets, and the
+models-only form (`kserve.install: false`) of a stack that installs KServe."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.kserve import _INSTALL_ONLY
+from e2e.pulumi_cli import PROJECT_DIR
+
+PROJECT = "kserve-platform"
+KSERVE_KEY = f"{PROJECT}:kserve"
+RENDER_DIR_KEY = "kubernetes:renderYamlToDirectory"
+
+
+def committed_stacks() -> list[str]:
+    return sorted(path.name.split(".")[1] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+
+
+def committed_config(stack: str) -> tuple[dict[str, Any], list[str]]:
+    """A committed stack's plain config and the keys it holds as `secure:` ciphertexts (which no test can decrypt:
+    the stack files carry no encryption salt, issue 10 defect 5)."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
+    plain: dict[str, Any] = {}
+    secure: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secure.append(key)
+        else:
+            plain[key] = value
+    return plain, secure
+
+
+def secret_test_value(key: str) -> str:
+    """A recognisable value for a secret key, never found in any committed file (the state-file check looks for it)."""
+    marker = f"e2e-plaintext-{key.rpartition(':')[2]}"
+    if key.endswith("Json"):
+        return json.dumps({"type": "service_account", "project_id": "e2e", "private_key": marker})
+    return marker
+
+
+def models_only(config: dict[str, Any]) -> dict[str, Any]:
+    """The stack with `kserve.install: false`: KServe is the cluster's, the program declares namespaces, runtimes,
+    credentials and models only. Install-only keys are dropped (config rejects them with install: false)."""
+    result = copy.deepcopy(config)
+    kserve = {key: value for key, value in (result.get(KSERVE_KEY) or {}).items() if key not in _INSTALL_ONLY}
+    kserve["install"] = False
+    result[KSERVE_KEY] = kserve
+    # With install: false the program cannot know who calls the models: say it (KServe's controller, as the
+    # loopback cluster runs it), unless the stack already does.
+    namespaces = result.setdefault(f"{PROJECT}:namespaces", {})
+    policy = namespaces.setdefault("networkPolicy", {})
+    policy.setdefault("allowFromNamespaces", [kserve.get("namespace", "kserve")])
+    return result
+
+
+def write_stack_file(path: Path, config: dict[str, Any], secure_keys: list[str]) -> Path:
+    """A stack file for the offline render: plain config, and each secret as a ciphertext it cannot decrypt (as in
+    the committed files)."""
+    document = {"config": {**config, **{key: {"secure": "v1:AAAA:undecryptable"} for key in secure_keys}}}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def offline_render(stack: str, stack_file: Path, out: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "render.py", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
+        check=False,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"offline render of {stack} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def read_render(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every object of a render directory (`0-crd/`, `1-manifest/`) by its path relative to the directory."""
+    objects: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("[01]-*/*.yaml")):
+        documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+        assert len(documents) == 1, f"{path} holds {len(documents)} objects, expected one"
+        objects[str(path.relative_to(directory))] = documents[0]
+    return objects
