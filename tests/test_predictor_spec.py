@@ -572,7 +572,7 @@ def test_storage_spec_instead_of_storage_uri(run_config) -> None:
         pytest.param(
             {"storageUri": None, "storage": {"key": "a/b", "path": "p"}},
             "storage.key",
-            "Secret key",
+            "Secret/ConfigMap key",
             id="apiserver-IsConfigMapKey",
         ),
         pytest.param({"storageUri": None}, "storageUri", "NoSupportingRuntime", id="IsMMSPredictor-no-runtime"),
