@@ -183,10 +183,17 @@ class GatewayApiConfig(StrictModel):
     controller_name: DomainPrefixedPath = ENVOY_GATEWAY_CONTROLLER
     # The Gateway lives in the KServe namespace, where KServe's default `kserveIngressGateway` looks for it.
     gateway_name: DnsLabel = "kserve-ingress-gateway"
+    # Where the Gateway API release manifest is read from instead of its release asset: a URL or a local file
+    # (`mirror.manifests` sets it for a mirror).
+    crds_manifest: str | None = None
+
+    @property
+    def upstream_crds_url(self) -> str:
+        return GATEWAY_API_CRDS_URL.format(version=self.crds_version)
 
     @property
     def crds_url(self) -> str:
-        return GATEWAY_API_CRDS_URL.format(version=self.crds_version)
+        return self.crds_manifest or self.upstream_crds_url
 
 
 class IngressConfig(StrictModel):
@@ -234,10 +241,17 @@ class KnativeConfig(StrictModel):
     operator_namespace: DnsLabel = "knative-operator"
     istio: IstioConfig = Field(default_factory=IstioConfig)
     gateway_service: GatewayServiceConfig = Field(default_factory=GatewayServiceConfig)
+    # The Knative operator chart instead of its release asset: an oci:// chart path or a local chart directory
+    # (`mirror.charts` sets it for a mirror).
+    operator_chart: ChartSource | None = None
 
     @property
-    def operator_chart(self) -> str:
+    def upstream_operator_chart(self) -> str:
         return KNATIVE_OPERATOR_CHART_URL.format(version=self.operator_version)
+
+    @property
+    def operator_chart_reference(self) -> str:
+        return self.operator_chart or self.upstream_operator_chart
 
 
 class TimeoutsConfig(StrictModel):
@@ -356,6 +370,10 @@ class KServeConfig(StrictModel):
             sources.append(
                 (("knative", "istio", "chartRepository"), istio.chart_repository, ISTIO_CHARTS, istio.version)
             )
+            if self.knative.operator_chart is not None:
+                sources.append(
+                    (("knative", "operatorChart"), self.knative.operator_chart, (None,), self.knative.operator_version)
+                )
         elif self.uses_gateway_api and self.ingress.gateway_api.envoy_gateway.install:
             envoy = self.ingress.gateway_api.envoy_gateway
             for key, source in (("chart", envoy.chart), ("crdsChart", envoy.crds_chart)):

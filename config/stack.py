@@ -17,6 +17,7 @@ from config.images import CustomImagesConfig, compose_custom_images
 from config.kserve import KServeConfig
 from config.kserve_admission import DEFAULT_PREDICTOR_RESOURCES, predictor_service_name
 from config.kubernetes import Token, resource_requirements_problems
+from config.mirror import MirrorConfig, compose_mirrored_images, mirror_issues, valid_mirror
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.monitoring import MonitoringConfig
@@ -56,6 +57,8 @@ class StackConfig(StrictModel):
     protect: bool = False
     # Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from (config/images.py).
     custom_images: CustomImagesConfig = Field(default_factory=CustomImagesConfig)
+    # A private registry (and chart/manifest mirrors) everything the stack deploys is pulled from (config/mirror.py).
+    mirror: MirrorConfig | None = None
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
@@ -104,7 +107,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
-    values = compose_custom_images(values)
+    # The models' images as the user means them (registry composed), before the mirror moves them.
+    written = compose_custom_images(values)
+    values = compose_mirrored_images(written)
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -146,6 +151,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     raw_models = values.get("models")
     all_models_valid = len(models) == len(raw_models) if isinstance(raw_models, list) else raw_models is None
     for loc, message in monitoring.issues(models, all_models_valid) if monitoring else ():
+        issues.append(ConfigIssue(format_path(loc), message))
+    mirror = valid_mirror(values)
+    for loc, message in mirror_issues(mirror, kserve, written) if mirror else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(_naming_the_model(issues, values.get("models")))
