@@ -106,6 +106,7 @@ STANDARD: dict[str, Any] = {
             "domain": "example.com",
             "gatewayApi": {
                 "crdsVersion": "v1.5.1",
+                "crdsManifest": "https://files.example/gateway-api/v1.5.1/standard-install.yaml",
                 "gatewayClassName": "envoy",
                 "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
                 "gatewayName": "kserve-ingress-gateway",
@@ -313,11 +314,21 @@ KNATIVE: dict[str, Any] = {
             "operatorVersion": "v1.21.1",
             "servingVersion": "1.21.1",
             "operatorNamespace": "knative-operator",
+            "operatorChart": "oci://registry.example/charts/knative-operator",
             "istio": {"version": "1.27.1", "chartRepository": "https://istio-release.storage.googleapis.com/charts"},
         },
     }
 }
-INGRESS_CLASS: dict[str, Any] = {"kserve": {"ingress": {"mode": "ingressClass", "className": "nginx"}}}
+# `mirror.charts` and `mirror.manifests` stand for the per-chart keys the other configs set (never both together).
+INGRESS_CLASS: dict[str, Any] = {
+    "kserve": {"ingress": {"mode": "ingressClass", "className": "nginx"}},
+    "mirror": {
+        "registry": "registry.internal:5000/kserve-mirror",
+        "charts": "oci://registry.internal:5000/charts",
+        "manifests": "https://files.internal/kserve",
+        "customImages": True,
+    },
+}
 COMPLETE_CONFIGS = {"standard": STANDARD, "knative": KNATIVE, "ingress-class": INGRESS_CLASS}
 
 Path = tuple[str | int, ...]
