@@ -40,7 +40,10 @@ FREE_TEXT = {
         "a PromQL (or Graphite) query KEDA sends as is: a newline is whitespace to it, and a YAML block scalar "
         "(`query: |`) ends with one"
     ),
-    "models[].autoScaling.metrics[].podmetric.metric.query": "as external.metric.query (the OpenTelemetry scaler's)",
+    "models[].autoScaling.metrics[].podmetric.metric.query": (
+        "the OpenTelemetry add-on's query (`avg(name{label=value})`): its parser trims surrounding whitespace first "
+        "(kedify/otel-add-on metric/simple_parser.go, Parse)"
+    ),
 }
 
 
