@@ -363,7 +363,7 @@ class ModelConfig(StrictModel):
             yield (
                 where,
                 (
-                    f"{self.key}: '{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS "
+                    f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS "
                     f"label, the host KServe builds from the predictor's Service '{service}' and the namespace; "
                     f"shorten it by {len(host) - DNS1123_LABEL_MAX}"
                 ),
@@ -376,7 +376,7 @@ class ModelConfig(StrictModel):
             if key in self.annotations:
                 yield (
                     ("annotations", key),
-                    f"{self.key}: the program sets this annotation from {owner}; remove it from annotations",
+                    f"the program sets this annotation from {owner}; remove it from annotations",
                 )
 
     def _defaulted_resource_issues(self) -> Iterator[Issue]:
@@ -390,7 +390,7 @@ class ModelConfig(StrictModel):
             yield (
                 ("resources", given, name),
                 (
-                    f"{self.key}: KServe fills the missing {defaulted}.{name} with its default, leaving request "
+                    f"KServe fills the missing {defaulted}.{name} with its default, leaving request "
                     f"{request} above limit {limit} (the API server refuses the pods); set "
                     f"resources.{defaulted}.{name} too"
                 ),
@@ -434,13 +434,13 @@ class ModelConfig(StrictModel):
         if total > 100:
             yield (
                 ("canary",),
-                f"{self.key}: trafficPercent of the canaries adds up to {total}; KServe allows at most 100",
+                f"trafficPercent of the canaries adds up to {total}; KServe allows at most 100",
             )
         if self.canary and self.is_custom_image and self.storage_uri is None:
             yield (
                 ("canary",),
                 (
-                    f"{self.key}: KServe runs a canary only beside a stable predictor with a model: set storageUri on "
+                    "KServe runs a canary only beside a stable predictor with a model: set storageUri on "
                     "the model (the custom image then loads it from /mnt/models), or remove canary"
                 ),
             )
@@ -453,7 +453,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, "name"),
                     (
-                        f"{self.key}: canary predictor name '{name}' is already used by canary[{names[name]}]; give "
+                        f"canary predictor name '{name}' is already used by canary[{names[name]}]; give "
                         "each canary its own name"
                     ),
                 )
@@ -464,7 +464,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, key),
                     (
-                        f"{self.key}: a canary runs at fixed replicas (KServe refuses {key} on a canary); remove it "
+                        f"a canary runs at fixed replicas (KServe refuses {key} on a canary); remove it "
                         "and set minReplicas if the default (stable minReplicas x trafficPercent / 100, rounded up) "
                         "does not suit"
                     ),
@@ -473,7 +473,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, "minReplicas"),
                     (
-                        f"{self.key}: minReplicas ({canary.min_replicas}) must not exceed the stable predictor's "
+                        f"minReplicas ({canary.min_replicas}) must not exceed the stable predictor's "
                         f"minReplicas ({stable_min}); lower it or raise the model's minReplicas"
                     ),
                 )
@@ -482,7 +482,7 @@ class ModelConfig(StrictModel):
                 yield (
                     where,
                     (
-                        f"{self.key}: a canary must change something: set storageUri, formatVersion, runtime, image, "
+                        "a canary must change something: set storageUri, formatVersion, runtime, image, "
                         "env, args, resources or minReplicas"
                     ),
                 )
@@ -496,7 +496,7 @@ class ModelConfig(StrictModel):
                     yield (
                         (*where, "env"),
                         (
-                            f"{self.key}: PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe's "
+                            f"PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe's "
                             f"validateCustomProtocol), got {protocol!r}"
                         ),
                     )
@@ -551,7 +551,7 @@ class ModelConfig(StrictModel):
                 yield (
                     ("scaleTarget",),
                     (
-                        f"{self.key}: {self.scale_target}: with the hpa autoscaler KServe accepts a scaleTarget of 1 "
+                        f"{self.scale_target}: with the hpa autoscaler KServe accepts a scaleTarget of 1 "
                         f"to 100 (a utilisation percentage) for scaleMetric {self.scale_metric or 'cpu'}"
                     ),
                 )

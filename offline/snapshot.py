@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from offline import stackconfig
 from offline.program import PROJECT_DIR, ProgramRun, run_program
 from offline.stackfile import read_stack_settings
 
@@ -92,7 +93,7 @@ def run_stack(stack: str) -> ProgramRun:
 
 
 def committed_stacks() -> list[str]:
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    return stackconfig.committed_stacks(PROJECT_DIR)
 
 
 def main() -> None:
