@@ -185,7 +185,7 @@ class GatewayApiConfig(StrictModel):
     gateway_name: DnsLabel = "kserve-ingress-gateway"
     # Where the Gateway API release manifest is read from instead of its release asset: a URL or a local file
     # (`mirror.manifests` sets it for a mirror).
-    crds_manifest: str | None = None
+    crds_manifest: Token | None = None
 
     @property
     def upstream_crds_url(self) -> str:

@@ -86,6 +86,11 @@ def qualified_name_problems(value: str) -> list[str]:
     return problems
 
 
+def annotation_key_problems(value: str) -> list[str]:
+    """ValidateAnnotations checks each key as a qualified name, case-insensitively."""
+    return qualified_name_problems(value.lower())
+
+
 def label_value_problems(value: str) -> list[str]:
     """IsValidLabelValue."""
     problems = []
@@ -141,6 +146,7 @@ def check_dns_label(value: str) -> str:
 
 check_dns_subdomain = _checker(dns1123_subdomain_problems, "a valid Kubernetes name (an RFC 1123 subdomain)")
 check_qualified_name = _checker(qualified_name_problems, "a valid key (qualified name)")
+check_annotation_key = _checker(annotation_key_problems, "a valid annotation key (qualified name)")
 check_label_value = _checker(label_value_problems, "a valid label value")
 check_config_map_key = _checker(config_map_key_problems, "a valid Secret/ConfigMap key")
 
@@ -149,6 +155,7 @@ DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 # Names of Secrets, ServiceAccounts, ConfigMaps (NameIsDNSSubdomain).
 DnsSubdomain = Annotated[str, AfterValidator(check_dns_subdomain)]
 QualifiedName = Annotated[str, AfterValidator(check_qualified_name)]
+AnnotationKey = Annotated[str, AfterValidator(check_annotation_key)]
 LabelValue = Annotated[str, AfterValidator(check_label_value)]
 ConfigMapKey = Annotated[str, AfterValidator(check_config_map_key)]
 
@@ -639,7 +646,7 @@ def annotation_map_problems(value: dict[str, str], limit: int = TOTAL_ANNOTATION
     values together at most 256 KiB."""
     problems = []
     for key in value:
-        for problem in qualified_name_problems(key.lower()):
+        for problem in annotation_key_problems(key):
             problems.append(f"{key!r} is not a valid annotation key: {problem}")
     size = annotation_size(value)
     if size > limit:

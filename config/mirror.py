@@ -42,6 +42,7 @@ from config.kserve import (
     local_chart_problem,
     local_chart_source,
 )
+from config.kubernetes import check_token
 
 Issue = tuple[tuple[str | int, ...], str]
 
@@ -177,6 +178,8 @@ def _check_manifest_mirror(value: str) -> str:
         raise ValueError(f"{value!r} must be an https:// URL prefix or a local directory")
     if not value.strip():
         raise ValueError("must name an https:// URL prefix or a local directory")
+    # A URL or a path is one token: a stray space or newline would become part of every manifest's address.
+    check_token(value)
     return value.rstrip("/") if value.startswith("https://") else value
 
 

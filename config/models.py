@@ -73,7 +73,7 @@ ScaleMetric = Literal["cpu", "memory", "concurrency", "rps"]
 DEFAULT_READINESS_TIMEOUT = "15m"
 
 
-def _check_isvc_name(value: str) -> str:
+def check_isvc_name(value: str) -> str:
     if not ISVC_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid InferenceService name: start with a lower-case letter, then lower-case "
@@ -102,7 +102,7 @@ def _fetchable(uri: str | None, info: ValidationInfo) -> str | None:
     return uri
 
 
-IsvcName = Annotated[str, AfterValidator(_check_isvc_name)]
+IsvcName = Annotated[str, AfterValidator(check_isvc_name)]
 ImageRef = Annotated[str, AfterValidator(_check_image)]
 
 
@@ -172,7 +172,7 @@ class CanaryConfig(StrictModel):
     min_replicas: Int32 | None = Field(default=None, ge=0)
     # Accepted only to be refused with KServe's reason (canaries run at fixed replicas): `fixed_replica_issues`.
     max_replicas: Int32 | None = None
-    scale_metric: str | None = None
+    scale_metric: ScaleMetric | None = None
     scale_target: Int32 | None = None
     auto_scaling: dict | None = None
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from config.base import StrictModel
 from config.kserve import Duration
-from config.kubernetes import DnsLabel, LabelMap
-from config.models import ModelConfig
+from config.kubernetes import DnsLabel, LabelMap, check_dns_label
+from config.models import ModelConfig, check_isvc_name
 
 # MLServer 1.7.1's own defaults (mlserver.settings.Settings); nothing KServe or this program sets changes them.
 MLSERVER_METRICS_PORT = 8082
@@ -34,6 +34,22 @@ DEFAULT_DASHBOARD_LABELS = {"grafana_dashboard": "1"}
 Ratio = Annotated[float, Field(gt=0, le=1)]
 Seconds = Annotated[float, Field(gt=0)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _check_model_key(value: str) -> str:
+    namespace, slash, name = value.partition("/")
+    try:
+        if not slash:
+            raise ValueError("no '/'")
+        check_dns_label(namespace)
+        check_isvc_name(name)
+    except ValueError:
+        raise ValueError(f"{value!r} does not name a model as namespace/name (e.g. models/iris)") from None
+    return value
+
+
+# A model of `models` as `namespace/name` (ModelConfig.key).
+ModelKey = Annotated[str, AfterValidator(_check_model_key)]
 
 
 class DashboardsConfig(StrictModel):
@@ -70,7 +86,7 @@ class AlertsConfig(StrictModel):
 class ModelMonitoring(AlertThresholds):
     """Per-model settings: `model` names an entry of `models` as `namespace/name`."""
 
-    model: str
+    model: ModelKey
     # Custom MLServer images only: the metrics_port the image's settings.json sets.
     metrics_port: Port | None = None
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from config.base import StrictModel
-from config.kubernetes import DnsLabel, Quantity, parse_quantity
+from config.kubernetes import AnnotationKey, ConfigMapKey, DnsLabel, Quantity, Token, parse_quantity
 
 if TYPE_CHECKING:
     from config.models import ModelConfig
@@ -84,16 +84,39 @@ def _distinct_ports(ports: list[ServingPort]) -> list[ServingPort]:
 PortList = Annotated[list[ServingPort], AfterValidator(_distinct_ports)]
 
 # ---------------------------------------------------------------------------------------------------------------
+# The storage spec's shared fields (model `storage` and logger `storage`)
+
+# Overrides of the `storage-config` entry's settings (type, bucket, endpoint, region...): each key and value is one
+# token the storage initializer / logger reads as a setting, so whitespace in either is a typo, never meaning.
+StorageParameters = dict[Token, Token]
+# A location inside the storage (`bucket/dir/model.joblib`).
+StoragePath = Token
+
+# ---------------------------------------------------------------------------------------------------------------
 # Request/response logging (`logger`)
+
+# An HTTP header field name (RFC 9110 section 5.1: a `token`), as KServe's logger matches request headers.
+_HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+
+
+def _check_header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an HTTP header name: letters, digits and !#$%&'*+-.^_`|~ only (e.g. X-Request-Id)"
+        )
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
 
 
 class LoggerStorage(StrictModel):
     """Where the logger writes (blob storage) instead of posting to a URL: credentials from the `storage-config`
     Secret entry `key`, as for the model storage spec."""
 
-    key: str | None = None
-    path: str | None = None
-    parameters: dict[str, str] | None = None
+    key: ConfigMapKey | None = None
+    path: StoragePath | None = None
+    parameters: StorageParameters | None = None
     service_account_name: DnsLabel | None = None
 
 
@@ -105,8 +128,8 @@ class LoggerConfig(StrictModel):
     url: str | None = None
     storage: LoggerStorage | None = None
     # Request headers / InferenceService annotations copied into each event.
-    metadata_headers: list[str] = Field(default_factory=list)
-    metadata_annotations: list[str] = Field(default_factory=list)
+    metadata_headers: list[HeaderName] = Field(default_factory=list)
+    metadata_annotations: list[AnnotationKey] = Field(default_factory=list)
 
     def manifest(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mode": self.mode}
@@ -208,7 +231,8 @@ class ResourceMetricSource(StrictModel):
 
 class ExternalMetric(StrictModel):
     backend: Literal["prometheus", "graphite"] = "prometheus"
-    server_address: str | None = None
+    server_address: Token | None = None
+    # The backend's query language (PromQL...): free text, in which a newline is whitespace.
     query: str = ""
     namespace: DnsLabel | None = None
 
@@ -228,10 +252,27 @@ class ExternalMetricSource(StrictModel):
     target: MetricTarget
 
 
+# A metric name as the OpenTelemetry collector or Prometheus spells it (OpenTelemetry instrument names and Prometheus
+# metric names: letters, digits and `_.:/-`, not starting with a digit).
+_METRIC_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_.:/-]*")
+
+
+def _check_metric_name(value: str) -> str:
+    if len(value) > 255 or not _METRIC_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a metric name: at most 255 letters, digits and '_', '.', ':', '/', '-', not starting "
+            "with a digit (e.g. process_cpu_seconds_total)"
+        )
+    return value
+
+
+MetricName = Annotated[str, AfterValidator(_check_metric_name)]
+
+
 class PodMetric(StrictModel):
     backend: Literal["opentelemetry"] = "opentelemetry"
-    server_address: str | None = None
-    metric_names: list[str] = Field(default_factory=list)
+    server_address: Token | None = None
+    metric_names: list[MetricName] = Field(default_factory=list)
     query: str = ""
     operation_over_time: Literal["last_one", "avg", "max", "min", "rate", "count"] | None = None
 
@@ -306,23 +347,16 @@ def _without_empty_lists(value: Any) -> Any:
 STORAGE_SPEC_SECRET = "storage-config"
 # Types the storage spec can fetch (pkg/credentials SupportedStorageSpecTypes).
 STORAGE_SPEC_TYPES = ("s3", "hdfs", "webhdfs")
-# A Secret data key (IsConfigMapKey).
-_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
-
-
-def _check_secret_key(value: str) -> str:
-    if len(value) > 253 or not _SECRET_KEY.fullmatch(value) or value in (".", ".."):
-        raise ValueError(f"{value!r} is not a Secret key: use letters, digits, '-', '_' and '.'")
-    return value
 
 
 class ModelStorage(StrictModel):
     """`model.storage`: where the artifact is, as a `storage-config` Secret entry plus a path in it."""
 
-    key: Annotated[str, AfterValidator(_check_secret_key)] | None = None
-    path: str | None = None
-    parameters: dict[str, str] | None = None
-    schema_path: str | None = None
+    # An entry (data key) of the `storage-config` Secret.
+    key: ConfigMapKey | None = None
+    path: StoragePath | None = None
+    parameters: StorageParameters | None = None
+    schema_path: StoragePath | None = None
 
     def manifest(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)
@@ -348,8 +382,8 @@ class BatcherConfig(StrictModel):
 # ---------------------------------------------------------------------------------------------------------------
 # Runtime image tag (`runtimeVersion`)
 
-# A Docker tag (distribution/reference tag grammar).
-_IMAGE_TAG = re.compile(r"[\w][\w.-]{0,127}")
+# A Docker tag (distribution/reference tag grammar; Go's `\w` is ASCII-only, Python's is not).
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 
 def _check_runtime_version(value: str) -> str:
@@ -564,7 +598,7 @@ def _keda_metric_issues(metric: MetricSpec, where: tuple[str | int, ...], who: s
     for source, member in ((metric.external, "external"), (metric.podmetric, "podmetric")):
         if source is None:
             continue
-        if not source.metric.query:
+        if not source.metric.query.strip():
             yield (*where, member, "metric", "query"), f"{who}: KServe requires the metric query (it must not be empty)"
         if source.target.value is None:
             yield (

@@ -200,6 +200,30 @@ def test_logger_to_blob_storage(run_config) -> None:
         pytest.param({"url": "s3://b"}, "logger.storage", "add storage", id="logger-blob-url-needs-storage"),
         pytest.param({"url": "message-dumper"}, "logger.url", "not a URL", id="logger-store-GetStorageStrategy"),
         pytest.param({"url": "ftp://logs/x"}, "logger.url", "not a URL", id="logger-store-isValidScheme"),
+        pytest.param(
+            {"metadataHeaders": ["X Request Id"]},
+            "logger.metadataHeaders[0]",
+            "not an HTTP header name",
+            id="http-header-field-name",
+        ),
+        pytest.param(
+            {"metadataAnnotations": ["example.com/team/x"]},
+            "logger.metadataAnnotations[0]",
+            "annotation key",
+            id="apiserver-ValidateAnnotations-key",
+        ),
+        pytest.param(
+            {"url": "s3://b", "storage": {"key": "k", "path": "logs/ x", "parameters": {"type": "s3"}}},
+            "logger.storage.path",
+            "without spaces",
+            id="storage-path-one-token",
+        ),
+        pytest.param(
+            {"url": "s3://b", "storage": {"key": "k", "path": "logs", "parameters": {"bucket name": "b"}}},
+            "logger.storage.parameters.bucket name",
+            "without spaces",
+            id="storage-parameter-name-one-token",
+        ),
     ],
 )
 def test_logger_rules(logger: dict, path: str, fragment: str) -> None:
@@ -274,6 +298,8 @@ def test_runtime_version_on_a_builtin_model(run_config) -> None:
     [
         pytest.param(model(runtimeVersion="latest"), "runtimeVersion", "pin the runtime image version", id="latest"),
         pytest.param(model(runtimeVersion="1.7 .1"), "runtimeVersion", "not an image tag", id="bad-tag"),
+        # distribution/reference's `\w` is Go's, ASCII only.
+        pytest.param(model(runtimeVersion="1.7.1\u00e9"), "runtimeVersion", "not an image tag", id="non-ascii-tag"),
         pytest.param({**CUSTOM, "runtimeVersion": "1.0"}, "runtimeVersion", "built-in", id="custom-image"),
     ],
 )
@@ -409,6 +435,56 @@ def test_canary_does_not_inherit_the_autoscaling_spec(run_config) -> None:
             "autoScaling.metrics[0].external.metric.query",
             "query",
             id="validateScalingKedaCompExtension-empty-query",
+        ),
+        pytest.param(
+            STANDARD,
+            {
+                "autoscalerClass": "keda",
+                "autoScaling": {
+                    "metrics": [{**POD_METRIC, "podmetric": {**POD_METRIC["podmetric"], "metric": {"query": " \n"}}}]
+                },
+            },
+            "autoScaling.metrics[0].podmetric.metric.query",
+            "query",
+            # KServe tests only == "": a blank query passes its webhook and fails in KEDA on every poll.
+            id="validateScalingKedaCompExtension-blank-query",
+        ),
+        pytest.param(
+            STANDARD,
+            {
+                "autoscalerClass": "keda",
+                "autoScaling": {
+                    "metrics": [
+                        {
+                            **POD_METRIC,
+                            "podmetric": {**POD_METRIC["podmetric"], "metric": {"metricNames": ["queue depth"]}},
+                        }
+                    ]
+                },
+            },
+            "autoScaling.metrics[0].podmetric.metric.metricNames[0]",
+            "not a metric name",
+            id="otel-metric-name",
+        ),
+        pytest.param(
+            STANDARD,
+            {
+                "autoscalerClass": "keda",
+                "autoScaling": {
+                    "metrics": [
+                        {
+                            **EXTERNAL,
+                            "external": {
+                                **EXTERNAL["external"],
+                                "metric": {"serverAddress": "http://prometheus :9090", "query": "up"},
+                            },
+                        }
+                    ]
+                },
+            },
+            "autoScaling.metrics[0].external.metric.serverAddress",
+            "without spaces",
+            id="keda-serverAddress-one-token",
         ),
         pytest.param(
             STANDARD,
@@ -572,7 +648,7 @@ def test_storage_spec_instead_of_storage_uri(run_config) -> None:
         pytest.param(
             {"storageUri": None, "storage": {"key": "a/b", "path": "p"}},
             "storage.key",
-            "Secret key",
+            "Secret/ConfigMap key",
             id="apiserver-IsConfigMapKey",
         ),
         pytest.param({"storageUri": None}, "storageUri", "NoSupportingRuntime", id="IsMMSPredictor-no-runtime"),

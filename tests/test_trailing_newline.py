@@ -36,6 +36,14 @@ FREE_TEXT = {
     "models[].canary[].formatVersion": "as models[].formatVersion",
     "runtimes[].supportedModelFormats[].version": "as models[].formatVersion",
     "models[].modelName": "the V2 path segment of a custom server: never sent to the API server",
+    "models[].autoScaling.metrics[].external.metric.query": (
+        "a PromQL (or Graphite) query KEDA sends as is: a newline is whitespace to it, and a YAML block scalar "
+        "(`query: |`) ends with one"
+    ),
+    "models[].autoScaling.metrics[].podmetric.metric.query": (
+        "the OpenTelemetry add-on's query (`avg(name{label=value})`): its parser trims surrounding whitespace first "
+        "(kedify/otel-add-on metric/simple_parser.go, Parse)"
+    ),
 }
 
 
@@ -101,6 +109,7 @@ STANDARD: dict[str, Any] = {
             "domain": "example.com",
             "gatewayApi": {
                 "crdsVersion": "v1.5.1",
+                "crdsManifest": "https://files.example/gateway-api/v1.5.1/standard-install.yaml",
                 "gatewayClassName": "envoy",
                 "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
                 "gatewayName": "kserve-ingress-gateway",
@@ -166,8 +175,26 @@ STANDARD: dict[str, Any] = {
             "imagePullSecrets": ["registry-pull"],
             "readinessTimeout": "20m",
             "renamedFrom": {"name": "iris-old", "namespace": "models"},
+            "runtimeVersion": "1.7.1",
+            "ports": [{"name": "http1", "containerPort": 8080}],
+            "logger": {
+                "url": "s3://inference-logs/iris",
+                "storage": {
+                    "key": "logs-minio",
+                    "path": "iris/events",
+                    "parameters": {"type": "s3", "bucket": "inference-logs"},
+                    "serviceAccountName": "logger-writer",
+                },
+                "metadataHeaders": ["X-Request-Id"],
+                "metadataAnnotations": ["example.com/team"],
+            },
+            "deploymentStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "0%"},
+            },
             "canary": [
                 {
+                    "name": "canary-v2",
                     "trafficPercent": 10,
                     "storageUri": "gs://seldon-models/sklearn/iris-v2",
                     "formatVersion": "1",
@@ -187,7 +214,74 @@ STANDARD: dict[str, Any] = {
             "storageCredentials": "s3-keys",
             "canary": [{"trafficPercent": 5, "image": "registry.example/custom-server:0.2.0"}],
         },
+        {
+            "name": "from-storage-spec",
+            "namespace": "models",
+            "format": "sklearn",
+            "runtime": "my-runtime",
+            "storage": {
+                "key": "local-minio",
+                "path": "sklearn/iris",
+                "schemaPath": "sklearn/iris/schema.json",
+                "parameters": {"type": "s3", "bucket": "example-models"},
+            },
+        },
+        {
+            "name": "keda-scaled",
+            "namespace": "models",
+            "format": "sklearn",
+            "runtime": "my-runtime",
+            "storageUri": "gs://seldon-models/sklearn/iris",
+            "autoscalerClass": "keda",
+            "autoScaling": {
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "memory",
+                            "target": {"type": "AverageValue", "averageValue": "1Gi", "value": "2Gi"},
+                        },
+                    },
+                    {
+                        "type": "External",
+                        "external": {
+                            "metric": {
+                                "backend": "prometheus",
+                                "serverAddress": "http://prometheus.monitoring:9090",
+                                "query": "sum(rate(requests_total[1m]))",
+                                "namespace": "models",
+                            },
+                            "authenticationRef": {"authenticationRef": {"name": "prometheus-auth"}},
+                            "target": {"type": "Value", "value": "100", "averageValue": "50"},
+                        },
+                    },
+                    {
+                        "type": "PodMetric",
+                        "podmetric": {
+                            "metric": {
+                                "backend": "opentelemetry",
+                                "serverAddress": "keda-otel-scaler.keda.svc:4318",
+                                "metricNames": ["process_cpu_seconds_total"],
+                                "query": "avg(process_cpu_seconds_total)",
+                            },
+                            "target": {"type": "Value", "value": "1", "averageValue": "1"},
+                        },
+                    },
+                ],
+                "behavior": {"scaleUp": {"tolerance": "0.1"}, "scaleDown": {"tolerance": "0.05"}},
+            },
+        },
     ],
+    "customImages": {"registry": "registry.example/ml"},
+    "monitoring": {
+        "enabled": True,
+        "namespace": "monitoring",
+        "selectorLabels": {"release": "kube-prometheus-stack"},
+        "scrapeInterval": "30s",
+        "dashboards": {"namespace": "grafana", "labels": {"grafana_dashboard": "1"}},
+        "alerts": {"notServingFor": "5m", "sustainedFor": "10m", "labels": {"severity": "warning"}},
+        "models": [{"model": "models/iris", "errorRatio": 0.1}],
+    },
     "namespaces": {"networkPolicy": {"allowFromNamespaces": ["monitoring"]}, "labels": {"team": "ml"}},
     "modelDefaults": {"readinessTimeout": "15m"},
     "storageCredentials": [
@@ -223,11 +317,21 @@ KNATIVE: dict[str, Any] = {
             "operatorVersion": "v1.21.1",
             "servingVersion": "1.21.1",
             "operatorNamespace": "knative-operator",
+            "operatorChart": "oci://registry.example/charts/knative-operator",
             "istio": {"version": "1.27.1", "chartRepository": "https://istio-release.storage.googleapis.com/charts"},
         },
     }
 }
-INGRESS_CLASS: dict[str, Any] = {"kserve": {"ingress": {"mode": "ingressClass", "className": "nginx"}}}
+# `mirror.charts` and `mirror.manifests` stand for the per-chart keys the other configs set (never both together).
+INGRESS_CLASS: dict[str, Any] = {
+    "kserve": {"ingress": {"mode": "ingressClass", "className": "nginx"}},
+    "mirror": {
+        "registry": "registry.internal:5000/kserve-mirror",
+        "charts": "oci://registry.internal:5000/charts",
+        "manifests": "https://files.internal/kserve",
+        "customImages": True,
+    },
+}
 COMPLETE_CONFIGS = {"standard": STANDARD, "knative": KNATIVE, "ingress-class": INGRESS_CLASS}
 
 Path = tuple[str | int, ...]
