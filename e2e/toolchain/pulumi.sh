@@ -22,7 +22,9 @@ lang_dir="$cache/pulumi-language-python/$PULUMI_LANGUAGE_PYTHON_VERSION"
 provider_dir="$cache/pulumi-resource-kubernetes/$PULUMI_KUBERNETES_VERSION"
 home_dir="$cache/pulumi-home/$PULUMI_VERSION-kubernetes-$PULUMI_KUBERNETES_VERSION"
 python="${PYTHON:-python3}"
-venv_dir="$cache/pulumi-venv/python$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-kubernetes-$PULUMI_KUBERNETES_VERSION"
+# Keyed by the runtime lock too: a relocked requirements.lock makes a new virtualenv.
+runtime_lock="$here/../../requirements.lock"
+venv_dir="$cache/pulumi-venv/python$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-kubernetes-$PULUMI_KUBERNETES_VERSION-$(sha256sum "$runtime_lock" | cut -c1-12)"
 version_pkg=github.com/pulumi/pulumi/sdk/v3/go/common/version
 export GOFLAGS="-mod=readonly -trimpath"
 
@@ -116,8 +118,11 @@ make_venv() {
   [ -f "$venv_dir/.installed" ] && return 0
   echo "pulumi.sh: making the program's virtualenv $venv_dir"
   rm -rf "$venv_dir"
-  "$python" -m venv --system-site-packages "$venv_dir"
-  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check \
+  # What `pulumi up` installs (the hashed runtime lock), isolated from the interpreter's own packages, then the
+  # pulumi-kubernetes SDK at the provider's version (same dependencies), so the SDK asks for the plugin installed.
+  "$python" -m venv "$venv_dir"
+  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$runtime_lock"
+  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
     "pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION"
   touch "$venv_dir/.installed"
 }
