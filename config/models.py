@@ -268,8 +268,8 @@ class ModelConfig(StrictModel):
     # Where this entry lived before a rename or namespace move: kept as a Pulumi alias so the change is planned
     # as a create-before-delete replacement of the same resource, not an unrelated delete and create.
     renamed_from: ModelRef | None = None
-    # false: validated (and servable locally with serve_local.py) but not declared on the cluster, e.g. a custom image
-    # not pushed yet. Switching it off for a live model deletes that model, as removing the entry does.
+    # false: validated (and servable locally with `python -m cli serve`) but not declared on the cluster, e.g. a
+    # custom image not pushed yet. Switching it off for a live model deletes that model, as removing the entry does.
     deploy: bool = True
 
     @property
