@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from config.base import StrictModel
 
@@ -50,8 +50,13 @@ RegistryPrefix = Annotated[str, AfterValidator(_check_registry)]
 
 
 class CustomImagesConfig(StrictModel):
-    # Registry (and path) the team pushes its custom images to; composes `image: name:tag` into `<registry>/name:tag`.
-    registry: RegistryPrefix | None = None
+    registry: RegistryPrefix | None = Field(
+        None,
+        description=(
+            "Registry (and path) the team pushes its custom images to; composes `image: name:tag` "
+            "into `<registry>/name:tag`."
+        ),
+    )
 
     def reference(self, image: str) -> str:
         """The reference the cluster pulls for `image` as the stack file spells it."""

@@ -17,11 +17,22 @@ PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 class NetworkPolicyConfig(StrictModel):
     """A default-deny ingress NetworkPolicy per model namespace, admitting only what must reach the predictors."""
 
-    enabled: bool = True
-    # Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus scraping). Unset (None)
-    # is not `[]`: where the program cannot know who calls the predictors (an existing KServe, an ingress
-    # controller it does not install) the user must say, even if the answer is "nobody else" (`[]`).
-    allow_from_namespaces: list[DnsLabel] | None = None
+    enabled: bool = Field(
+        True,
+        description=(
+            "Declare the NetworkPolicy: it admits pods of the namespace itself and what this stack "
+            "installs in front of the models (KServe's controller, the ingress gateway)."
+        ),
+    )
+    allow_from_namespaces: list[DnsLabel] | None = Field(
+        None,
+        description=(
+            "Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus "
+            "scraping). Unset (None) is not `[]`: where the program cannot know who calls the "
+            "predictors (an existing KServe, an ingress controller it does not install) the user must "
+            'say, even if the answer is "nobody else" (`[]`).'
+        ),
+    )
 
 
 def installed_client_namespaces(kserve: KServeConfig) -> list[str]:
@@ -70,12 +81,20 @@ def _unknown_callers(kserve: KServeConfig) -> str:
 
 
 class NamespacesConfig(StrictModel):
-    # Pod Security Admission level enforced in model namespaces. Unset: `restricted` in Standard mode, where every
-    # pod KServe creates can meet it, and `baseline` (with `restricted` warnings) in Knative mode, whose injected
-    # queue-proxy sidecar is outside this program's control.
-    pod_security: PodSecurityLevel | None = None
-    network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
-    labels: LabelMap = Field(default_factory=dict)
+    pod_security: PodSecurityLevel | None = Field(
+        None,
+        description=(
+            "Pod Security Admission level enforced in model namespaces. Unset: `restricted` in "
+            "Standard mode, where every pod KServe creates can meet it, and `baseline` (with "
+            "`restricted` warnings) in Knative mode, whose injected queue-proxy sidecar is outside "
+            "this program's control."
+        ),
+    )
+    network_policy: NetworkPolicyConfig = Field(
+        default_factory=NetworkPolicyConfig,
+        description=("A default-deny ingress NetworkPolicy in each model namespace, admitting what calls the models."),
+    )
+    labels: LabelMap = Field(default_factory=dict, description="Extra labels on every model namespace.")
 
     def network_policy_issues(self, kserve: KServeConfig) -> Iterator[tuple[tuple[str, ...], str]]:
         """The NetworkPolicy's callers must be known: from the install, or said by the user (paths from the root)."""
