@@ -4,7 +4,8 @@ import pulumi
 
 from components.inference_service import InferenceService, InferenceServiceArgs
 from components.install import KServeInstall, KServeInstallArgs, existing_install_summary
-from components.model_namespace import ModelNamespace, ModelNamespaceArgs
+from components.model_namespace import MetricsScraper, ModelNamespace, ModelNamespaceArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.serving_runtime import ServingRuntime, ServingRuntimeArgs
 from components.storage_credentials import StorageCredentials, StorageCredentialsArgs
 from config.source import load_stack_config, secret_value
@@ -30,6 +31,11 @@ namespaces = {
             pod_security=stack.namespaces.pod_security_for(mode),
             allowed_namespaces=stack.predictor_client_namespaces,
             labels=dict(stack.namespaces.labels),
+            metrics_scraper=(
+                MetricsScraper(stack.monitoring.namespace, stack.monitoring.metrics_ports(stack.models, name))
+                if stack.monitoring.enabled
+                else None
+            ),
         ),
         opts=pulumi.ResourceOptions(protect=stack.protect, depends_on=install_ready),
     )
@@ -88,6 +94,21 @@ for model in stack.deployed_models:
         ),
         opts=protect,
     )
+
+monitoring = (
+    Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            config=stack.monitoring,
+            models=list(stack.models),
+            kserve_namespace=stack.kserve.namespace,
+            namespace_dependencies={namespace: in_namespace(namespace) for namespace in stack.model_namespaces},
+        ),
+        opts=protect,
+    )
+    if stack.monitoring.enabled
+    else None
+)
 
 pulumi.export("deploymentMode", stack.kserve.deployment_mode)
 pulumi.export("kserveInstall", install.summary if install else existing_install_summary(stack.kserve))

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         "custom images: the runtime folder the image is built from (default: the runtimes/ folder serving it)",
     )
     parser.add_argument("--port", type=int, help="HTTP port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--metrics-port", type=int, help="Prometheus metrics port on 127.0.0.1 (default: a free one)")
     parser.add_argument(
         "--ready-timeout", type=float, default=DEFAULT_READY_TIMEOUT_S, help="seconds to wait for the model"
     )
@@ -41,8 +42,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         "--quiet", action="store_true", help="do not echo MLServer's log (its tail still shows on failure)"
     )
     args = parser.parse_args(argv)
-    if args.port is not None and not 1 <= args.port <= 65535:
-        parser.error("--port must be between 1 and 65535")
+    for option, port in (("--port", args.port), ("--metrics-port", args.metrics_port)):
+        if port is not None and not 1 <= port <= 65535:
+            parser.error(f"{option} must be between 1 and 65535")
     return serve(
         Request(
             stack=args.stack,
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             config_file=args.config_file,
             model_dir=args.model_dir,
             port=args.port,
+            metrics_port=args.metrics_port,
             ready_timeout=args.ready_timeout,
             quiet=args.quiet,
         )

@@ -25,8 +25,17 @@ def pod_security_labels(level: str) -> dict[str, str]:
     return labels
 
 
-def network_policy_spec(allowed_namespaces: list[str]) -> dict:
-    """Ingress to every pod of the namespace only from the namespace itself and from `allowed_namespaces`."""
+@dataclass
+class MetricsScraper:
+    """Prometheus' namespace and the metrics ports it scrapes in this namespace."""
+
+    namespace: str
+    ports: list[int]
+
+
+def network_policy_spec(allowed_namespaces: list[str], metrics_scraper: MetricsScraper | None = None) -> dict:
+    """Ingress to every pod of the namespace only from the namespace itself and from `allowed_namespaces`, and
+    from `metrics_scraper`'s namespace on its ports only."""
     peers: list[dict] = [{"podSelector": {}}]
     if allowed_namespaces:
         peers.append(
@@ -38,7 +47,17 @@ def network_policy_spec(allowed_namespaces: list[str]) -> dict:
                 }
             }
         )
-    return {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": peers}]}
+    rules: list[dict] = [{"from": peers}]
+    if metrics_scraper is not None and metrics_scraper.ports:
+        rules.append(
+            {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": metrics_scraper.namespace}}}
+                ],
+                "ports": [{"protocol": "TCP", "port": port} for port in metrics_scraper.ports],
+            }
+        )
+    return {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": rules}
 
 
 @dataclass
@@ -48,6 +67,8 @@ class ModelNamespaceArgs:
     # Namespaces whose pods may reach the predictors; None leaves ingress open (no NetworkPolicy).
     allowed_namespaces: list[str] | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # Admitted on the metrics ports only (when the NetworkPolicy exists); None: no monitoring.
+    metrics_scraper: MetricsScraper | None = None
 
 
 class ModelNamespace(pulumi.ComponentResource):
@@ -67,7 +88,7 @@ class ModelNamespace(pulumi.ComponentResource):
         )
         children: list[pulumi.Resource] = [self.namespace]
         if args.allowed_namespaces is not None:
-            policy = network_policy_spec(args.allowed_namespaces)
+            policy = network_policy_spec(args.allowed_namespaces, args.metrics_scraper)
             self.network_policy = k8s.networking.v1.NetworkPolicy(
                 f"{name}/{NETWORK_POLICY_NAME}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=NETWORK_POLICY_NAME, namespace=args.name),

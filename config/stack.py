@@ -19,6 +19,7 @@ from config.kserve_admission import DEFAULT_PREDICTOR_RESOURCES, predictor_servi
 from config.kubernetes import Token, resource_requirements_problems
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
+from config.monitoring import MonitoringConfig
 from config.namespaces import NamespacesConfig, installed_client_namespaces
 from config.runtimes import (
     BUILTIN_RUNTIMES,
@@ -76,6 +77,10 @@ class StackConfig(StrictModel):
             "Buckets read anonymously (e.g. gs://seldon-models/): models there need no credentials, "
             "so no 'missing credentials' warning."
         ),
+    )
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig,
+        description="Prometheus Operator scraping, a Grafana dashboard and alerts for every model.",
     )
     protect: bool = Field(
         False,
@@ -171,6 +176,14 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     )
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
+    # The per-model monitoring entries are checked even when another monitoring key is malformed.
+    raw_monitoring = values.get("monitoring")
+    entries = {"models": raw_monitoring.get("models") or []} if isinstance(raw_monitoring, Mapping) else {}
+    monitoring = stack.monitoring if stack else _valid_or_none(MonitoringConfig, entries)
+    raw_models = values.get("models")
+    all_models_valid = len(models) == len(raw_models) if isinstance(raw_models, list) else raw_models is None
+    for loc, message in monitoring.issues(models, all_models_valid) if monitoring else ():
+        issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
         raise ConfigError(_naming_the_model(issues, values.get("models")))
     return stack
@@ -189,9 +202,12 @@ def _naming_the_model(issues: list[ConfigIssue], raw_models: Any) -> list[Config
         match = _MODEL_PATH.match(issue.path)
         entry = raw_models[int(match.group(1))] if match and int(match.group(1)) < len(raw_models) else None
         name, namespace = (entry.get("name"), entry.get("namespace")) if isinstance(entry, Mapping) else (None, None)
-        key = f"'{namespace}/{name}'"
-        named = isinstance(name, str) and isinstance(namespace, str) and key not in issue.message
-        out.append(ConfigIssue(issue.path, f"model {key}: {issue.message}") if named else issue)
+        label = f"{namespace}/{name}"
+        # Rules that already name the model (`namespace/name: ...`) are left as they are.
+        named = isinstance(name, str) and isinstance(namespace, str) and label not in issue.message
+        # Escaped, so a name with a stray newline still reads on one line (and the newline shows).
+        shown = label.encode("unicode_escape").decode("ascii")
+        out.append(ConfigIssue(issue.path, f"model '{shown}': {issue.message}") if named else issue)
     return out
 
 

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from config.errors import ConfigError
 from config.models import ModelConfig
+from config.monitoring import MLSERVER_METRICS_PATH
 from config.stack import StackConfig
 from localserve import examples, preflight
 from localserve.repository import LocalRepository, NotServable, Ports, build_repository
@@ -33,6 +34,8 @@ class Request:
     config_file: Path | None = None
     model_dir: Path | None = None
     port: int | None = None
+    # Where MLServer serves Prometheus metrics locally (default: a free port; the cluster's is MLServer's default).
+    metrics_port: int | None = None
     ready_timeout: float = DEFAULT_READY_TIMEOUT_S
     quiet: bool = False  # do not echo MLServer's log (it is still kept and its tail shown on failure)
 
@@ -72,12 +75,13 @@ def serve(req: Request, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> i
     except NotServable as error:
         _say(err, f"serve_local: {error}")
         return EXIT_INVALID_CONFIG
-    if req.port is not None and port_in_use(req.port):
-        _say(err, f"serve_local: port {req.port} on 127.0.0.1 is in use; pick another --port or omit it")
-        return EXIT_INVALID_CONFIG
+    for option, port in (("--port", req.port), ("--metrics-port", req.metrics_port)):
+        if port is not None and port_in_use(port):
+            _say(err, f"serve_local: port {port} on 127.0.0.1 is in use; pick another {option} or omit it")
+            return EXIT_INVALID_CONFIG
 
     with tempfile.TemporaryDirectory(prefix=f"serve-local-{model.name}-") as scratch:
-        ports = Ports(http=req.port or free_port(), grpc=free_port(), metrics=free_port())
+        ports = Ports(http=req.port or free_port(), grpc=free_port(), metrics=req.metrics_port or free_port())
         try:
             repo = build_repository(model, Path(scratch) / "models", ports, model_dir=req.model_dir)
             workers = preflight.effective_parallel_workers(model, repo.settings)
@@ -164,6 +168,8 @@ def _ready(out: TextIO, model: ModelConfig, repo: LocalRepository, server: MLSer
         f"serve_local: model '{repo.model_name}' is ready after {seconds:.1f}s at "
         f"http://127.0.0.1:{port}{model.inference_path} (Ctrl-C stops it)",
     )
+    metrics_path = repo.settings.get("metrics_endpoint") or MLSERVER_METRICS_PATH
+    _say(out, f"  Prometheus metrics: http://127.0.0.1:{repo.settings['metrics_port']}{metrics_path}")
     _say(out, "try:")
     for line in examples.curl_examples(port, repo.model_name, columns, version):
         _say(out, f"  {line}")

@@ -21,6 +21,7 @@ CRD_DIRS = [
     SHARED / "deps" / "cert-manager" / "v1.17.0" / "crds",
     SHARED / "deps" / "knative-operator" / "v1.21.4" / "crds",
     SHARED / "deps" / "envoy-gateway" / "v1.8.1" / "crds",
+    SHARED / "deps" / "prometheus-operator" / "v0.93.0" / "crds",
 ]
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
