@@ -39,7 +39,7 @@ MAX_MARKDOWN_CHARS = 60_000
 FOOTER = (
     "<sub>Rendered without cluster credentials (`python -m cli render` under Pulumi mocks); secret values are never "
     "shown. "
-    "Reproduce locally: see README, *Working in pull requests*.</sub>"
+    "Reproduce locally: see docs/pull-requests.md.</sub>"
 )
 SECRET_KINDS = frozenset({"Secret"})
 SECRET_FIELDS = ("data", "stringData")
