@@ -8,10 +8,13 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from cli import EXIT_BAD_INPUT, EXIT_OK
 
 PROG = "kserve-platform"
+# The commands run this checkout's Pulumi program and stack files: the command is installed editable (pip install -e).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS.get(name)
     if command is None:
         sys.stderr.write(f"{PROG}: unknown command {name!r}; commands: {', '.join(COMMANDS)}\n\n{usage()}")
+        return EXIT_BAD_INPUT
+    if not (PROJECT_DIR / "Pulumi.yaml").is_file():
+        sys.stderr.write(
+            f"{PROG}: no Pulumi.yaml in {PROJECT_DIR}: the command runs a checkout's Pulumi program and stack files; "
+            "install it from the checkout with `pip install -e .` (not `pip install .`), or run `python -m cli` there\n"
+        )
         return EXIT_BAD_INPUT
     module = importlib.import_module(command.module)
     try:

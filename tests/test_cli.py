@@ -75,6 +75,17 @@ def test_snapshot_reports_an_unsafe_change(tmp_path: Path, monkeypatch: pytest.M
     assert cli_main(["snapshot", "--stack", "dev"]) == EXIT_FINDINGS
 
 
+def test_a_copy_without_the_checkout_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pip install .` copies the packages away from Pulumi.yaml and the stack files: say so instead of failing later."""
+    import cli.main
+
+    monkeypatch.setattr(cli.main, "PROJECT_DIR", tmp_path)
+    assert cli_main(["render", "--stack", "dev", "--out", str(tmp_path / "out")]) == EXIT_BAD_INPUT
+    assert "pip install -e ." in capsys.readouterr().err
+
+
 def test_pyproject_installs_the_command() -> None:
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))
     module, _, function = project["project"]["scripts"]["kserve-platform"].partition(":")
