@@ -16,7 +16,7 @@ protect = pulumi.ResourceOptions(protect=stack.protect)
 
 # KServe and its dependencies; everything below waits for `install.ready` (webhook serving, runtimes in place).
 install = (
-    KServeInstall("kserve-install", KServeInstallArgs(stack.kserve, protect=stack.protect))
+    KServeInstall("kserve-install", KServeInstallArgs(stack.kserve, protect=stack.protect, mirror=stack.mirror))
     if stack.kserve.install
     else None
 )

@@ -32,6 +32,8 @@ class Lock:
     output: str
     source: str
     constraint: str | None = None
+    # Locked (and installed, `pip install --no-deps`) without the packages' own dependencies: see the source file.
+    no_deps: bool = False
 
 
 # In resolution order: a lock's constraint is resolved before it.
@@ -39,6 +41,7 @@ LOCKS = (
     Lock("requirements-dev.lock", "requirements-dev.txt"),
     Lock("requirements.lock", "requirements.txt", constraint="requirements-dev.lock"),
     Lock("policy/requirements.lock", "policy/requirements.txt", constraint="requirements-dev.lock"),
+    Lock("requirements-no-deps.lock", "requirements-no-deps.txt", constraint="requirements-dev.lock", no_deps=True),
 )
 
 
@@ -88,6 +91,8 @@ def uv_command(lock: Lock, *, upgrade: bool = False, offline: bool = False) -> l
     ]
     if lock.constraint is not None:
         command += ["--constraint", lock.constraint]
+    if lock.no_deps:
+        command.append("--no-deps")
     if upgrade:
         command.append("--upgrade")
     if offline:

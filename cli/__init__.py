@@ -5,8 +5,8 @@ that does the work (`offline/`, `localserve/`, `config/`).
     kserve-platform <command> [options]      # after `pip install -e .`
 
 Exit status, for every command: 0 done (nothing found), 1 findings (a diff, an unset secret, a stale file, an
-unsafe change), 2 bad input (invalid stack config, unknown stack, wrong arguments). `serve` adds 3 (the model
-cannot be served here) and 4 (MLServer did not get the model ready).
+unsafe change), 2 bad input (invalid stack config, unknown stack, wrong arguments). `render` adds 3 (the render
+cannot be written), `serve` 3 (the model cannot be served here) and 4 (MLServer did not get the model ready).
 """
 
 from __future__ import annotations

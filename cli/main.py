@@ -29,6 +29,7 @@ COMMANDS: dict[str, Command] = {
     "serve": Command("cli.serve", "serve one model of a stack locally on the real MLServer"),
     "snapshot": Command("cli.snapshot", "check or accept the identities of every live object (change safety)"),
     "check-secrets": Command("cli.check_secrets", "list the secret config keys a stack reads but does not set"),
+    "mirror": Command("cli.mirror", "list every image, chart and manifest a stack pulls, for an air-gapped mirror"),
     "schema": Command("cli.schema", "write (or --check) the JSON Schema of the stack files, for editors"),
     "docs": Command("cli.docs", "write (or --check) the config reference generated from the config models"),
 }
@@ -44,7 +45,7 @@ def usage() -> str:
         "",
         f"Run `{PROG} <command> --help` for a command's options.",
         "Exit status: 0 done, 1 findings (diff, unset secret, stale file, unsafe change), 2 bad input or config;",
-        "serve also 3 (cannot be served here) and 4 (MLServer did not get the model ready).",
+        "render also 3 (cannot write the render), serve 3 (cannot be served here) and 4 (model not ready).",
     ]
     return "\n".join(lines) + "\n"
 

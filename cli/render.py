@@ -5,11 +5,14 @@
 
 Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
 (`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml` (charts and
-remote manifests) and `resources.yaml` (every Pulumi resource with the object it applies and its options).
-Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a stand-in
-value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
+remote manifests), `resources.yaml` (every Pulumi resource with the object it applies and its options) and
+`outputs.yaml` (the stack outputs `pulumi stack output` shows after `up`, secrets and values only known after `up`
+marked). Secret config keys that `storageCredentials` reads but the stack file does not set are rendered with a
+stand-in value marked secret (written as `[secret]`, like every secret), and each is named on stderr with the
 `pulumi config set --secret` command that `pulumi up` needs; `--strict-secrets` makes them errors instead.
-Exit status: 0 rendered, 2 invalid config (every error on stderr, nothing written).
+Warnings go to stderr, each marked `warning:`.
+Exit status: 0 rendered, 2 invalid config or --out is a file (every error on stderr, nothing written),
+3 the render could not be written.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from config.errors import ConfigError, ConfigIssue
+from config.errors import ConfigError
 from offline import manifests
 from offline.program import PROJECT_DIR, run_program
+from offline.stackconfig import missing_stack
 from offline.stackfile import read_stack_settings
 
-EXIT_INVALID_CONFIG = 2
+EXIT_INVALID_CONFIG = 2  # also: --out is a file
+EXIT_CANNOT_WRITE = 3
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
@@ -41,9 +46,16 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
 
     stack_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    not_a_folder = _not_a_folder(args.out)
+    if not_a_folder is not None:
+        print(
+            f"render: --out {args.out}: {not_a_folder} is a file, not a folder; give a folder to write to",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID_CONFIG
     try:
         if not stack_file.is_file():
-            raise ConfigError([_missing(stack_file)])
+            raise ConfigError([missing_stack(stack_file)])
         settings = read_stack_settings(
             PROJECT_DIR / "Pulumi.yaml", stack_file, stand_in_secrets=not args.strict_secrets
         )
@@ -51,8 +63,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except ConfigError as error:
         print(f"render: {stack_file}: {error}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
+    for warning in run.warnings:
+        print(f"render: warning: {warning}", file=sys.stderr)
     rendered = manifests.render(run)
-    manifests.write(rendered, args.out)
+    try:
+        manifests.write(rendered, args.out)
+    except OSError as error:
+        print(f"render: --out {args.out}: cannot write the render: {error.strerror or error}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
 
     counts = rendered.summary()
     print(f"rendered stack '{args.stack}' to {args.out}: {len(rendered.objects)} objects")
@@ -68,8 +86,15 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             f"(shown as [secret]). Before `pulumi up`: pulumi config set --secret --stack {args.stack} {key} <value>",
             file=sys.stderr,
         )
+    print(f"  Stack outputs after `pulumi up`: {manifests.OUTPUTS_FILE}")
+    if run.warnings:
+        print(f"  Warnings: {len(run.warnings)} (on stderr)")
     return 0
 
 
-def _missing(path: Path) -> ConfigIssue:
-    return ConfigIssue(str(path), "no such stack file; create it or pass --config-file")
+def _not_a_folder(out: Path) -> Path | None:
+    """`out` itself, or the first of its parents, when it exists as something other than a folder."""
+    for path in (out, *out.parents):
+        if path.exists():
+            return None if path.is_dir() else path
+    return None

@@ -7,7 +7,7 @@
 MLServer's settings.json / model-settings.json and MLSERVER_* env are derived from the model entry by
 `config/mlserver.py`, the same code that sets the InferenceService env. Listens on 127.0.0.1 only; waits for
 /v2/models/<name>/ready, prints curl examples, serves until Ctrl-C or SIGTERM.
-Needs `pip install -r requirements-mlserver.txt`.
+Needs `pip install -r requirements-mlserver.txt && pip install --no-deps -r requirements-no-deps.txt`.
 Exit status: 0 stopped by Ctrl-C/SIGTERM, 2 invalid config or arguments, 3 cannot be served here (missing
 package, artifact or runtime folder), 4 MLServer did not get the model ready (its log tail is printed).
 """

@@ -7,10 +7,14 @@ stack file in one round instead of one error per `pulumi preview`.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Loc = Sequence[str | int]
+_MODEL_ENTRY = re.compile(r"^models\[(\d+)\]")
 
 
 def format_path(loc: Loc) -> str:
@@ -30,9 +34,36 @@ class ConfigIssue:
 
     path: str
     message: str
+    # `namespace/name` of the model entry the path is under (`models[i]...`), so a user finds it by name.
+    model: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        where = f"{self.path} ({self.model})" if self.model else self.path
+        return f"{where}: {self.message}"
+
+
+def model_label(entry: Any) -> str | None:
+    """`namespace/name` of a raw model entry, as far as it has them (None when it has neither)."""
+    if not isinstance(entry, dict):
+        return None
+    name, namespace = entry.get("name"), entry.get("namespace")
+    name = name if isinstance(name, str) and name else None
+    namespace = namespace if isinstance(namespace, str) and namespace else None
+    label = f"{namespace}/{name}" if name and namespace else name or (f"{namespace}/?" if namespace else None)
+    # Escaped, so a name with a stray newline (itself an error) still reads on one line, the newline shown.
+    return label.encode("unicode_escape").decode("ascii") if label else None
+
+
+def name_models(issues: Iterable[ConfigIssue], models: Any) -> list[ConfigIssue]:
+    """Every issue under `models[i]` names that entry as `namespace/name` (errors and warnings alike)."""
+    entries = models if isinstance(models, list) else []
+    out = []
+    for issue in issues:
+        match = _MODEL_ENTRY.match(issue.path)
+        index = int(match.group(1)) if match else -1
+        label = model_label(entries[index]) if 0 <= index < len(entries) else None
+        out.append(dataclasses.replace(issue, model=label) if label and issue.model is None else issue)
+    return out
 
 
 class ConfigError(ValueError):

@@ -220,10 +220,21 @@ class GatewayApiConfig(StrictModel):
             "Name of the Gateway, in KServe's namespace, where KServe's default ingress gateway setting looks for it."
         ),
     )
+    crds_manifest: str | None = Field(
+        None,
+        description=(
+            "Where the Gateway API release manifest is read from instead of its release asset: a URL or a local "
+            "file (`mirror.manifests` sets it for a mirror)."
+        ),
+    )
+
+    @property
+    def upstream_crds_url(self) -> str:
+        return GATEWAY_API_CRDS_URL.format(version=self.crds_version)
 
     @property
     def crds_url(self) -> str:
-        return GATEWAY_API_CRDS_URL.format(version=self.crds_version)
+        return self.crds_manifest or self.upstream_crds_url
 
 
 class IngressConfig(StrictModel):
@@ -308,10 +319,21 @@ class KnativeConfig(StrictModel):
             "The Service in front of Istio's ingress gateway, where Knative mode's traffic enters the cluster."
         ),
     )
+    operator_chart: ChartSource | None = Field(
+        None,
+        description=(
+            "The Knative operator chart instead of its release asset: an oci:// chart path or a local chart "
+            "directory (`mirror.charts` sets it for a mirror)."
+        ),
+    )
 
     @property
-    def operator_chart(self) -> str:
+    def upstream_operator_chart(self) -> str:
         return KNATIVE_OPERATOR_CHART_URL.format(version=self.operator_version)
+
+    @property
+    def operator_chart_reference(self) -> str:
+        return self.operator_chart or self.upstream_operator_chart
 
 
 class TimeoutsConfig(StrictModel):
@@ -483,6 +505,10 @@ class KServeConfig(StrictModel):
             sources.append(
                 (("knative", "istio", "chartRepository"), istio.chart_repository, ISTIO_CHARTS, istio.version)
             )
+            if self.knative.operator_chart is not None:
+                sources.append(
+                    (("knative", "operatorChart"), self.knative.operator_chart, (None,), self.knative.operator_version)
+                )
         elif self.uses_gateway_api and self.ingress.gateway_api.envoy_gateway.install:
             envoy = self.ingress.gateway_api.envoy_gateway
             for key, source in (("chart", envoy.chart), ("crdsChart", envoy.crds_chart)):

@@ -248,73 +248,124 @@ class ModelConfig(StrictModel):
         )
     )
 
-    format: ModelFormat | None = Field(None, description="Built-in runtime form.")
+    format: ModelFormat | None = Field(
+        None,
+        description=(
+            "A format some runtime supports: `sklearn`, `xgboost`, `lightgbm`, `mlflow` (built-ins) "
+            "or a custom runtime's format."
+        ),
+    )
     format_version: str | None = Field(
         None,
         description=(
-            'Model format version, e.g. "1"; matches a runtime\'s version exactly or by its major part (1.5 -> 1).'
+            'Model format version, e.g. `"1"` (matches a runtime\'s version exactly or as its major '
+            "part: `1.5` -> `1`)."
         ),
     )
     protocol_version: ProtocolVersion | None = Field(
-        None, description="v1, v2, grpc-v1 or grpc-v2. Default v2 (MLServer speaks V2); KServe's own default is v1."
+        None,
+        description=(
+            "`v1`, `v2`, `grpc-v1`, `grpc-v2` (MLServer speaks V2; **KServe's own default is `v1`**, "
+            "see the config details). Default: `v2`."
+        ),
     )
     runtime: DnsLabel | None = Field(
         None,
         description=(
-            "Name a runtime explicitly (an enabled built-in such as kserve-mlserver, or one from "
-            "runtimes); default: auto-selected as KServe selects it."
+            "Name a runtime explicitly: an enabled built-in (`kserve-mlserver`; "
+            "`kserve-sklearnserver`, `kserve-xgbserver`, `kserve-lgbserver` when listed in "
+            "`kserve.builtinRuntimes`) or one from `runtimes`. Default: auto-selected."
         ),
     )
     runtime_version: RuntimeVersion | None = Field(
-        None, description="The runtime image tag for this model (KServe substitutes it into the runtime's image)."
+        None,
+        description=(
+            "The runtime image tag for this model (KServe substitutes it), e.g. `1.7.1`; never "
+            "`latest`. Default: the runtime's."
+        ),
     )
     storage: ModelStorage | None = Field(
         None,
-        description=("The artifact as a `storage-config` Secret entry plus a path: the alternative to storageUri."),
+        description=(
+            "Instead of `storageUri`: `{key, path, parameters, schemaPath}`; `key` names an entry of "
+            "the `storage-config` Secret in the model's namespace (JSON with `type` "
+            "`s3`/`hdfs`/`webhdfs`, endpoint, credentials; the Secret is yours to create), `path` the "
+            "artifact inside that storage, `parameters` override the entry (e.g. `bucket`)."
+        ),
     )
 
-    image: ImageRef | None = Field(None, description="Custom MLServer image form.")
+    image: ImageRef | None = Field(
+        None,
+        description=(
+            "Pinned image reference (`repo:tag` or `repo@sha256:...`; never untagged or `latest`); "
+            "without a registry host it is pulled from `customImages.registry`."
+        ),
+    )
     port: int | None = Field(
         default=None,
         ge=1,
         le=65535,
-        description=("Custom image: the port the server listens on (one unnamed port, default 8080; or use ports)."),
+        description="The port the server listens on (one unnamed port; or use `ports`). Default: `8080`.",
     )
     model_name: str | None = Field(
         None,
         description=(
-            "The name the custom server registers its model under (its model-settings.json `name`): "
-            "the V2 path segment. Built-in runtimes always use the InferenceService name."
+            "The name the server registers the model under (its `model-settings.json` name): the V2 "
+            "path. Default: the entry's `name`."
         ),
     )
 
-    storage_uri: str | None = Field(None, description="Both forms.")
+    storage_uri: str | None = Field(
+        None,
+        description=(
+            "Where the artifact is: `gs://`, `s3://`, `pvc://`, `file://`, `http(s)://`, `hdfs://`, "
+            "`webhdfs://`, `oci://`, `oci+native://`, `hf://`; `oci://` and `oci+native://` images "
+            "pinned (a tag other than `latest`, or a digest). Default: required unless `storage`. "
+            "optional: KServe's storage initializer downloads it to `/mnt/models`."
+        ),
+    )
     ports: PortList | None = Field(
-        None, description="Named container ports (gRPC: h2c / grpc); the first is the one KServe serves."
+        None,
+        description=(
+            "`[{name, containerPort}]` (protocol TCP); the first is the port KServe serves. gRPC: "
+            "name it `h2c` in Knative mode (Knative allows one port, named `h2c` or `http1`), "
+            "`grpc...` or `h2c` in Standard mode (KServe routes it as HTTP/2); `protocolVersion: "
+            "grpc-*` requires it. On MLServer the ports also set `MLSERVER_HTTP_PORT` / "
+            "`MLSERVER_GRPC_PORT` (one HTTP and one gRPC port at most; those env vars are then "
+            "refused in `env`). Default: the runtime's (8080)."
+        ),
     )
     logger: LoggerConfig | None = Field(
         None,
         description=(
-            "Request/response logging, rollout strategy (Standard), batcher, Knative concurrency "
-            "limit, request timeout."
+            "Request/response logging by KServe's agent sidecar: `mode` (`all` default, `request`, "
+            "`response`), `url` (`http(s)://...`, or `s3://` / `gs://` / `abfs://` with `storage`; "
+            "default: the cluster's `logger.defaultUrl`), `metadataHeaders`, `metadataAnnotations`, "
+            "`storage` `{key, path, parameters, serviceAccountName}` to write to blob storage (key, "
+            "path and parameters together, as KServe requires)."
         ),
     )
     deployment_strategy: DeploymentStrategy | None = Field(
         None,
-        description=("Standard mode only: {type: RollingUpdate|Recreate, rollingUpdate: {maxSurge, maxUnavailable}}."),
+        description=(
+            "Standard mode only: `{type: RollingUpdate|Recreate, rollingUpdate: {maxSurge, "
+            'maxUnavailable}}`, each a whole number or `"N%"` (not both 0; a bare `"1"` string is '
+            "refused, as the API server refuses it). Default: Deployment default."
+        ),
     )
     batcher: BatcherConfig | None = Field(
         None,
         description=(
-            "KServe's batching sidecar: {maxBatchSize, maxLatency (ms), timeout (s)}; V1 models only. "
-            "For MLServer (V2) use mlserver.maxBatchSize / maxBatchTime."
+            "KServe's batching sidecar: `{maxBatchSize, maxLatency (ms), timeout (s)}`; V1 models "
+            "only (it splits V1 `instances`); for MLServer (V2) use `mlserver.maxBatchSize` / "
+            "`maxBatchTime`, not both."
         ),
     )
     container_concurrency: int | None = Field(
         default=None,
         ge=0,
         le=2**63 - 1,
-        description="Knative mode only: hard limit of concurrent requests per pod (>= 0); default unlimited.",
+        description="Knative mode only: hard limit of concurrent requests per pod (>= 0). Default: unlimited.",
     )
     timeout: int | None = Field(
         default=None,
@@ -322,32 +373,35 @@ class ModelConfig(StrictModel):
         le=2**63 - 1,
         description=(
             "Request timeout in seconds (Knative revision timeout, at most 600 by Knative's default; "
-            "the HTTPRoute timeout in Standard mode); default: the cluster's."
+            "the HTTPRoute timeout in Standard mode). Default: the cluster's."
         ),
     )
     env: EnvList = Field(
         default_factory=list,
         description=(
-            "Container environment: a mapping NAME: value, or the Kubernetes list form with "
-            "valueFrom. PYTHONPATH is refused, as KServe's webhook refuses it. A custom image gets "
-            "PROTOCOL: v2 unless set (v1 or v2)."
+            "A mapping `NAME: value`, or the Kubernetes list form with `valueFrom`; `PYTHONPATH` is "
+            "refused, as KServe's webhook refuses it. Custom images: `PROTOCOL` must be `v1` or `v2` "
+            "(default `PROTOCOL: v2`)."
         ),
     )
     args: list[str] = Field(default_factory=list, description="Container arguments.")
     resources: ResourceRequirements | None = Field(
         None,
         description=(
-            "requests/limits of Kubernetes quantities; requests within limits; GPUs (nvidia.com/gpu, "
-            "amd.com/gpu) whole numbers with request = limit. Default: KServe's runtime defaults."
+            "`requests`/`limits` of Kubernetes quantities; requests within limits; extended resources "
+            "(`nvidia.com/gpu`, `amd.com/gpu`) whole numbers with request = limit. Default: KServe's "
+            "runtime defaults."
         ),
     )
     min_replicas: Int32 | None = Field(
         default=None,
         ge=0,
-        description="Minimum replicas (KServe's default 1); at most maxReplicas unless maxReplicas is 0.",
+        description=(
+            "Minimum replicas; `minReplicas <= maxReplicas` unless `maxReplicas` is 0. Default: KServe's (1)."
+        ),
     )
     max_replicas: Int32 | None = Field(
-        default=None, ge=0, description="Maximum replicas (KServe's default 1; 0 means no upper bound set)."
+        default=None, ge=0, description="Maximum replicas; 0 means no upper bound. Default: KServe's (1)."
     )
     canary_traffic_percent: int | None = Field(
         default=None,
@@ -360,11 +414,13 @@ class ModelConfig(StrictModel):
     )
     node_selector: LabelMap = Field(
         default_factory=dict,
-        description="Node labels the predictor must run on, e.g. cloud.google.com/gke-accelerator: nvidia-l4.",
+        description=("Node labels the predictor must run on, e.g. `cloud.google.com/gke-accelerator: nvidia-l4`."),
     )
     tolerations: list[Toleration] = Field(
         default_factory=list,
-        description="Kubernetes tolerations (key, operator Exists/Equal, value, effect, tolerationSeconds).",
+        description=(
+            "Kubernetes tolerations (`key`, `operator` `Exists`/`Equal`, `value`, `effect`, `tolerationSeconds`)."
+        ),
     )
     labels: LabelMap = Field(default_factory=dict, description="Labels on the InferenceService.")
     annotations: AnnotationMap = Field(default_factory=dict, description="Annotations on the InferenceService.")
@@ -376,7 +432,12 @@ class ModelConfig(StrictModel):
         ),
     )
 
-    affinity: Affinity | None = Field(None, description="Scheduling.")
+    affinity: Affinity | None = Field(
+        None,
+        description=(
+            "`nodeAffinity`, `podAffinity`, `podAntiAffinity`, typed as Kubernetes spells them (a typo is an error)."
+        ),
+    )
     image_pull_secrets: list[DnsSubdomain] = Field(
         default_factory=list, description="Names of registry Secrets in the model's namespace."
     )
@@ -388,7 +449,11 @@ class ModelConfig(StrictModel):
     )
 
     scale_metric: ScaleMetric | None = Field(
-        None, description="Autoscaling (rules per deployment mode: `mode_issues`)."
+        None,
+        description=(
+            "Standard + `hpa`: `cpu` or `memory`; Knative: `concurrency` or `rps`. Default: `cpu` "
+            "(Standard), `concurrency` (Knative)."
+        ),
     )
     scale_target: Int32 | None = Field(
         default=None, ge=1, description="Target per replica for scaleMetric; with cpu a utilisation percentage 1..100."
@@ -396,30 +461,49 @@ class ModelConfig(StrictModel):
     autoscaler_class: AutoscalerClass | None = Field(
         None,
         description=(
-            "Standard mode only: hpa (default), keda (no scaleMetric; may scale to zero), external or "
-            "none (no scaleMetric/scaleTarget); set as the serving.kserve.io/autoscalerClass "
-            "annotation."
+            "Standard mode only: `hpa`, `keda` (no `scaleMetric`; may scale to zero), `external` or "
+            "`none` (no `scaleMetric`/`scaleTarget`); set as the `serving.kserve.io/autoscalerClass` "
+            "annotation. Default: `hpa`."
         ),
     )
     auto_scaling: AutoScalingConfig | None = Field(
-        None, description="The structured spec (resource / external / pod metrics) the HPA or KEDA scales on."
+        None,
+        description=(
+            "Standard mode, `hpa` (Resource metrics only, cpu as `Utilization`; KServe's HPA ignores "
+            "`behavior`) or `keda` (Resource, External, PodMetric, `behavior`): `{metrics: [{type, "
+            "resource|external|podmetric}], behavior}` as KServe spells it; not with "
+            "`scaleMetric`/`scaleTarget`; KEDA: cpu targets `Utilization`, memory `AverageValue` >= "
+            "1Mi or `Utilization`, External/PodMetric need `query` and `target.value`; never copied "
+            "to canaries."
+        ),
     )
 
     canary: list[CanaryConfig] = Field(
         default_factory=list,
-        description="Rollouts: Standard mode's list form; `canaryTrafficPercent` above is Knative's.",
+        description=(
+            "Standard mode only: list of `{trafficPercent, ...}`; each becomes a `spec.canary[]` "
+            "predictor: this model with the canary's `storageUri`, `formatVersion`, `runtime`, "
+            "`image`, `env`, `args`, `resources` replacing its own; traffic sum <= 100. A canary runs "
+            "at fixed replicas: `minReplicas` (at most the model's; default: the model's "
+            "`minReplicas` x `trafficPercent` / 100, rounded up), never `maxReplicas`, `scaleMetric`, "
+            "`scaleTarget` or `autoScaling`, and none are inherited. `name` is its `predictor.name` "
+            "(default `canary`, then `canary-2`, ...; KServe's Deployment and Service are "
+            "`<model>-<name>-predictor`): set it before reordering canaries, or the rename replaces "
+            "their Deployments. A custom image needs `storageUri` on the model to take canaries."
+        ),
     )
 
     storage_credentials: DnsLabel | None = Field(
         None,
         description=(
-            "Name of a storageCredentials entry in the same namespace: the predictor runs as its ServiceAccount."
+            "Name of a `storageCredentials` entry in the same namespace: the predictor runs as its ServiceAccount."
         ),
     )
     readiness_timeout: Duration | None = Field(
         None,
         description=(
-            "How long `pulumi up` waits for condition Ready (90s, 10m, 1h30m); default modelDefaults.readinessTimeout."
+            "How long `pulumi up` waits for condition Ready (`90s`, `10m`, `1h30m`). Default: "
+            "`modelDefaults.readinessTimeout`."
         ),
     )
     renamed_from: ModelRef | None = Field(
@@ -433,9 +517,9 @@ class ModelConfig(StrictModel):
     deploy: bool = Field(
         True,
         description=(
-            "false: the entry is validated (and `python -m cli serve` serves it) but not declared on "
-            "the cluster, e.g. a custom image not pushed yet. Setting it on a live model deletes that "
-            "model, as removing the entry does."
+            "`false`: the entry is validated (and `python -m cli serve` serves it) but not declared "
+            "on the cluster, e.g. a custom image not pushed yet. Setting it on a live model deletes "
+            "that model, as removing the entry does."
         ),
     )
 
@@ -530,7 +614,7 @@ class ModelConfig(StrictModel):
             yield (
                 where,
                 (
-                    f"{self.key}: '{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS "
+                    f"'{host}' ({len(host)} characters) must fit in a {DNS1123_LABEL_MAX}-character DNS "
                     f"label, the host KServe builds from the predictor's Service '{service}' and the namespace; "
                     f"shorten it by {len(host) - DNS1123_LABEL_MAX}"
                 ),
@@ -543,7 +627,7 @@ class ModelConfig(StrictModel):
             if key in self.annotations:
                 yield (
                     ("annotations", key),
-                    f"{self.key}: the program sets this annotation from {owner}; remove it from annotations",
+                    f"the program sets this annotation from {owner}; remove it from annotations",
                 )
 
     def _defaulted_resource_issues(self) -> Iterator[Issue]:
@@ -557,7 +641,7 @@ class ModelConfig(StrictModel):
             yield (
                 ("resources", given, name),
                 (
-                    f"{self.key}: KServe fills the missing {defaulted}.{name} with its default, leaving request "
+                    f"KServe fills the missing {defaulted}.{name} with its default, leaving request "
                     f"{request} above limit {limit} (the API server refuses the pods); set "
                     f"resources.{defaulted}.{name} too"
                 ),
@@ -601,13 +685,13 @@ class ModelConfig(StrictModel):
         if total > 100:
             yield (
                 ("canary",),
-                f"{self.key}: trafficPercent of the canaries adds up to {total}; KServe allows at most 100",
+                f"trafficPercent of the canaries adds up to {total}; KServe allows at most 100",
             )
         if self.canary and self.is_custom_image and self.storage_uri is None:
             yield (
                 ("canary",),
                 (
-                    f"{self.key}: KServe runs a canary only beside a stable predictor with a model: set storageUri on "
+                    "KServe runs a canary only beside a stable predictor with a model: set storageUri on "
                     "the model (the custom image then loads it from /mnt/models), or remove canary"
                 ),
             )
@@ -620,7 +704,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, "name"),
                     (
-                        f"{self.key}: canary predictor name '{name}' is already used by canary[{names[name]}]; give "
+                        f"canary predictor name '{name}' is already used by canary[{names[name]}]; give "
                         "each canary its own name"
                     ),
                 )
@@ -631,7 +715,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, key),
                     (
-                        f"{self.key}: a canary runs at fixed replicas (KServe refuses {key} on a canary); remove it "
+                        f"a canary runs at fixed replicas (KServe refuses {key} on a canary); remove it "
                         "and set minReplicas if the default (stable minReplicas x trafficPercent / 100, rounded up) "
                         "does not suit"
                     ),
@@ -640,7 +724,7 @@ class ModelConfig(StrictModel):
                 yield (
                     (*where, "minReplicas"),
                     (
-                        f"{self.key}: minReplicas ({canary.min_replicas}) must not exceed the stable predictor's "
+                        f"minReplicas ({canary.min_replicas}) must not exceed the stable predictor's "
                         f"minReplicas ({stable_min}); lower it or raise the model's minReplicas"
                     ),
                 )
@@ -649,7 +733,7 @@ class ModelConfig(StrictModel):
                 yield (
                     where,
                     (
-                        f"{self.key}: a canary must change something: set storageUri, formatVersion, runtime, image, "
+                        "a canary must change something: set storageUri, formatVersion, runtime, image, "
                         "env, args, resources or minReplicas"
                     ),
                 )
@@ -663,7 +747,7 @@ class ModelConfig(StrictModel):
                     yield (
                         (*where, "env"),
                         (
-                            f"{self.key}: PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe's "
+                            f"PROTOCOL must be one of {', '.join(CUSTOM_PROTOCOLS)} (KServe's "
                             f"validateCustomProtocol), got {protocol!r}"
                         ),
                     )
@@ -718,7 +802,7 @@ class ModelConfig(StrictModel):
                 yield (
                     ("scaleTarget",),
                     (
-                        f"{self.key}: {self.scale_target}: with the hpa autoscaler KServe accepts a scaleTarget of 1 "
+                        f"{self.scale_target}: with the hpa autoscaler KServe accepts a scaleTarget of 1 "
                         f"to 100 (a utilisation percentage) for scaleMetric {self.scale_metric or 'cpu'}"
                     ),
                 )

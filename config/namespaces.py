@@ -20,17 +20,23 @@ class NetworkPolicyConfig(StrictModel):
     enabled: bool = Field(
         True,
         description=(
-            "Declare the NetworkPolicy: it admits pods of the namespace itself and what this stack "
-            "installs in front of the models (KServe's controller, the ingress gateway)."
+            "A default-deny ingress NetworkPolicy in each model namespace, admitting pods of the "
+            "namespace itself, what this stack installs in front of the models (the KServe "
+            "controller, `kserve`; Envoy Gateway's proxies, `envoy-gateway-system`, in Standard mode "
+            "with Gateway API; Knative, `knative-serving`, and the Istio ingress gateway, "
+            "`istio-system`, in Knative mode) and `allowFromNamespaces`. `false` is the documented "
+            "switch to leave ingress open."
         ),
     )
     allow_from_namespaces: list[DnsLabel] | None = Field(
         None,
         description=(
-            "Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus "
-            "scraping). Unset (None) is not `[]`: where the program cannot know who calls the "
-            "predictors (an existing KServe, an ingress controller it does not install) the user must "
-            'say, even if the answer is "nobody else" (`[]`).'
+            "Further namespaces admitted, e.g. `monitoring` for Prometheus scraping. **Required** "
+            "(`[]` counts) where the program cannot know who calls the models: `kserve.install: "
+            "false` (the cluster's own KServe; only the listed namespaces are admitted), "
+            "`ingress.mode: ingressClass` (the controller's namespace, e.g. `ingress-nginx`) and "
+            "`ingress.gatewayApi.envoyGateway.install: false` (the namespace of the other "
+            "controller's gateway proxies). Default: unset (`[]`)."
         ),
     )
 
@@ -84,10 +90,11 @@ class NamespacesConfig(StrictModel):
     pod_security: PodSecurityLevel | None = Field(
         None,
         description=(
-            "Pod Security Admission level enforced in model namespaces. Unset: `restricted` in "
-            "Standard mode, where every pod KServe creates can meet it, and `baseline` (with "
-            "`restricted` warnings) in Knative mode, whose injected queue-proxy sidecar is outside "
-            "this program's control."
+            "Pod Security Admission level enforced (`restricted`, `baseline`, `privileged`); below "
+            "`restricted` the namespace still warns and audits against `restricted`. Knative mode "
+            "defaults to `baseline` because Knative injects its queue-proxy sidecar, which this "
+            "program does not control. Default: `restricted` in Standard mode, `baseline` in Knative "
+            "mode."
         ),
     )
     network_policy: NetworkPolicyConfig = Field(

@@ -138,7 +138,7 @@ class RuntimeConfig(StrictModel):
         description="Pinned image reference (repo:tag or repo@sha256:...; never untagged or latest)."
     )
     supported_model_formats: list[SupportedModelFormat] = Field(
-        min_length=1, description="Formats the runtime serves: [{name, version, autoSelect, priority}]."
+        min_length=1, description="List of `{name, version, autoSelect (default true), priority (>= 1)}`."
     )
     protocol_versions: list[Literal["v2", "grpc-v2"]] = Field(
         default_factory=lambda: ["v2"], min_length=1, description="Protocols the runtime speaks: v2 and/or grpc-v2."
@@ -150,18 +150,19 @@ class RuntimeConfig(StrictModel):
             "(PYTHONPATH refused)."
         ),
     )
-    args: list[str] = Field(default_factory=list, description="Container arguments.")
+    args: list[str] = Field(default_factory=list, description="Container arguments, as for models.")
     resources: ResourceRequirements | None = Field(
         None,
         description=(
-            "Container requests/limits; default 1 CPU / 2Gi with requests = limits, as KServe's own MLServer runtime."
+            "Container requests/limits, as KServe's own MLServer runtime. Default: 1 CPU / 2Gi, requests = limits."
         ),
     )
     image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list, description="Names of registry Secrets.")
     multi_model: bool = Field(
         False,
         description=(
-            "Serve models that name no storageUri (MLServer starts empty and loads models through its repository API)."
+            "A multi-model runtime: it serves the models that name no `storageUri`/`storage` (and "
+            "only those, as KServe matches them)."
         ),
     )
 

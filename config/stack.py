@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,11 +11,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from config.base import StrictModel, issues_from_validation_error
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
-from config.errors import ConfigError, ConfigIssue, format_path
+from config.errors import ConfigError, ConfigIssue, format_path, name_models
 from config.images import CustomImagesConfig, compose_custom_images
 from config.kserve import KServeConfig
 from config.kserve_admission import DEFAULT_PREDICTOR_RESOURCES, predictor_service_name
 from config.kubernetes import Token, resource_requirements_problems
+from config.mirror import MirrorConfig, compose_mirrored_images, mirror_issues, valid_mirror
 from config.mlserver import env_conflicts
 from config.models import ModelConfig, ModelDefaults
 from config.monitoring import MonitoringConfig
@@ -93,6 +93,13 @@ class StackConfig(StrictModel):
         default_factory=CustomImagesConfig,
         description="Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from.",
     )
+    mirror: MirrorConfig | None = Field(
+        None,
+        description=(
+            "Air-gapped clusters: a private registry (and chart/manifest mirrors) everything the stack deploys is "
+            "pulled from; `python -m cli mirror` lists what to copy there."
+        ),
+    )
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
@@ -141,7 +148,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
-    values = compose_custom_images(values)
+    # The models' images as the user means them (registry composed), before the mirror moves them.
+    written = compose_custom_images(values)
+    values = compose_mirrored_images(written)
     issues: list[ConfigIssue] = []
     stack: StackConfig | None = None
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
@@ -184,31 +193,12 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     all_models_valid = len(models) == len(raw_models) if isinstance(raw_models, list) else raw_models is None
     for loc, message in monitoring.issues(models, all_models_valid) if monitoring else ():
         issues.append(ConfigIssue(format_path(loc), message))
+    mirror = valid_mirror(values)
+    for loc, message in mirror_issues(mirror, kserve, written) if mirror else ():
+        issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
-        raise ConfigError(_naming_the_model(issues, values.get("models")))
+        raise ConfigError(name_models(issues, values.get("models")))
     return stack
-
-
-_MODEL_PATH = re.compile(r"models\[(\d+)\]")
-
-
-def _naming_the_model(issues: list[ConfigIssue], raw_models: Any) -> list[ConfigIssue]:
-    """Each problem of a model entry also names the model as `namespace/name`, so a user finds the entry in a long
-    list (and in a stack file that orders it differently)."""
-    if not isinstance(raw_models, list):
-        return issues
-    out = []
-    for issue in issues:
-        match = _MODEL_PATH.match(issue.path)
-        entry = raw_models[int(match.group(1))] if match and int(match.group(1)) < len(raw_models) else None
-        name, namespace = (entry.get("name"), entry.get("namespace")) if isinstance(entry, Mapping) else (None, None)
-        label = f"{namespace}/{name}"
-        # Rules that already name the model (`namespace/name: ...`) are left as they are.
-        named = isinstance(name, str) and isinstance(namespace, str) and label not in issue.message
-        # Escaped, so a name with a stray newline still reads on one line (and the newline shows).
-        shown = label.encode("unicode_escape").decode("ascii")
-        out.append(ConfigIssue(issue.path, f"model '{shown}': {issue.message}") if named else issue)
-    return out
 
 
 def _valid_or_none(model: type[BaseModel], raw: Any, context: dict | None = None) -> Any:
@@ -283,7 +273,7 @@ def _predictor_name_clashes(facts: _Facts) -> Iterator[tuple[Loc, str]]:
                 yield (
                     where,
                     (
-                        f"{model.key}: KServe would name this predictor's Deployment and Service '{service}', as it "
+                        f"KServe would name this predictor's Deployment and Service '{service}', as it "
                         f"names the predictor of {format_path(owners[key][0])}; rename the model or the canary"
                     ),
                 )
@@ -657,7 +647,7 @@ def _storage_uris(index: int, model: ModelConfig) -> Iterator[tuple[Loc, str | N
 def storage_warnings(stack: StackConfig) -> list[str]:
     """Models whose bucket usually needs credentials but have none: a warning, not an error, because public
     buckets (such as gs://seldon-models) are read anonymously."""
-    out = []
+    out: list[ConfigIssue] = []
     for index, model in enumerate(stack.models):
         if model.storage_credentials is not None or model.service_account_name is not None:
             continue
@@ -665,10 +655,12 @@ def storage_warnings(stack: StackConfig) -> list[str]:
             needed = credential_type_for_uri(uri)
             public = uri is not None and uri.startswith(tuple(stack.public_storage_uri_prefixes))
             if needed is not None and not public:
-                out.append(
-                    f"{format_path(where)}: '{uri}' is read without credentials; unless the bucket is public, the "
+                message = (
+                    f"'{uri}' is read without credentials; unless the bucket is public, the "
                     f"storage initializer fails with 'Unable to locate credentials'. Declare a storageCredentials "
                     f"entry ({needed}) in namespace '{model.namespace}' and set models[{index}].storageCredentials "
                     "to its name (or, for a public bucket, add its prefix to publicStorageUriPrefixes)"
                 )
-    return out
+                out.append(ConfigIssue(format_path(where), message))
+    entries = [{"name": model.name, "namespace": model.namespace} for model in stack.models]
+    return [str(issue) for issue in name_models(out, entries)]

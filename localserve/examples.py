@@ -38,21 +38,73 @@ def _count_from_artifact(artifact: Path, model_format: str) -> int | None:
     return int(xgboost.Booster(model_file=str(path)).num_features())
 
 
-def example_request(columns: int) -> dict[str, Any]:
-    row = [round(1.0 + 0.5 * index, 1) for index in range(columns)]
-    return {"inputs": [{"name": "input-0", "shape": [1, columns], "datatype": "FP64", "data": row}]}
+DEFAULT_INPUT = "input-0"
 
 
-def curl_examples(port: int, model_name: str, columns: int | None, version: str | None = None) -> list[str]:
+def declared_inputs(metadata: dict[str, Any] | None, model_settings: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The input tensors the model declares: its V2 metadata (what the server reports), else model-settings.json."""
+    for source in (metadata, model_settings):
+        inputs = (source or {}).get("inputs")
+        if isinstance(inputs, list) and inputs and all(isinstance(t, dict) and t.get("name") for t in inputs):
+            return inputs
+    return []
+
+
+def _example_shape(declared: list[Any] | None, columns: int | None) -> list[int]:
+    # The first dimension is the batch (-1 when free): one row. Other free dimensions take the column count.
+    shape = list(declared) if declared else [-1, columns or 4]
+    out = []
+    for position, size in enumerate(shape):
+        if isinstance(size, int) and size > 0:
+            out.append(size)
+        elif position == 0:
+            out.append(1)
+        else:
+            out.append(columns or 1)
+    return out
+
+
+def _example_data(datatype: str, count: int) -> list[Any]:
+    if datatype == "BYTES":
+        return ["text"] * count
+    if datatype == "BOOL":
+        return [True] * count
+    if datatype.startswith(("INT", "UINT")):
+        return [index + 1 for index in range(count)]
+    return [round(1.0 + 0.5 * index, 1) for index in range(count)]
+
+
+def example_request(columns: int | None, inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A V2 request with one row for each input the model declares (a single FP64 `input-0` when it declares none)."""
+    tensors = []
+    for tensor in inputs or [{"name": DEFAULT_INPUT, "datatype": "FP64"}]:
+        datatype = str(tensor.get("datatype") or "FP64")
+        shape = _example_shape(tensor.get("shape"), columns)
+        count = 1
+        for size in shape:
+            count *= size
+        tensors.append(
+            {"name": tensor["name"], "shape": shape, "datatype": datatype, "data": _example_data(datatype, count)}
+        )
+    return {"inputs": tensors}
+
+
+def curl_examples(
+    port: int,
+    model_name: str,
+    columns: int | None,
+    version: str | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+) -> list[str]:
     base = f"http://{LOOPBACK}:{port}"
     lines = [
         f"curl -s {base}/v2/models/{model_name}/ready -w '%{{http_code}}\\n'",
         f"curl -s {base}/v2/models/{model_name}",
     ]
-    body = example_request(columns if columns else 4)
+    body = example_request(columns, inputs)
     infer = f"{base}/v2/models/{model_name}/infer"
     command = f"curl -s -H 'Content-Type: application/json' -d {shlex.quote(json.dumps(body))} {infer}"
-    if not columns:
+    if not columns and not inputs:
         command += "   # adjust shape/data to the model's inputs"
     lines.append(command)
     if version:

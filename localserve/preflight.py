@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+from pathlib import Path
 
 from config import mlserver as translate
 from config.models import ModelConfig
 
 REQUIREMENTS_FILE = "requirements-mlserver.txt"
+# Packages installed without their declared dependencies (mlserver-xgboost would pull the CUDA xgboost wheel).
+NO_DEPS_FILE = "requirements-no-deps.txt"
+INSTALL_HINT = f"pip install -r {REQUIREMENTS_FILE} && pip install --no-deps -r {NO_DEPS_FILE}"
 # MLServer <= 1.7.1 calls asyncio.get_event_loop() in each parallel worker before a loop exists. uvloop
 # up to 0.21 created one on demand (like asyncio's default policy); from 0.22.0 its policy raises
 # "There is no current event loop in thread 'MainThread'" instead, every worker dies and the model never loads
@@ -26,6 +30,12 @@ def _version(package: str) -> str | None:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def _no_deps_packages() -> set[str]:
+    path = Path(__file__).resolve().parent.parent / NO_DEPS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    return {line.split("==")[0].strip() for line in lines if "==" in line and not line.lstrip().startswith("#")}
 
 
 def _numbers(version: str) -> tuple[int, ...]:
@@ -52,14 +62,18 @@ def problems(model: ModelConfig, parallel_workers: int) -> list[str]:
     found = []
     mlserver_version = _version("mlserver")
     if mlserver_version is None or importlib.util.find_spec("mlserver") is None:
-        return [f"MLServer is not installed: pip install -r {REQUIREMENTS_FILE}"]
+        return [f"MLServer is not installed: {INSTALL_HINT}"]
     if model.format is not None:
         module = translate.IMPLEMENTATIONS[model.format].split(".")[0]
         if importlib.util.find_spec(module) is None:
             package = translate.RUNTIME_PACKAGES[model.format]
+            install = (
+                f"pip install --no-deps -r {NO_DEPS_FILE}"
+                if package in _no_deps_packages()
+                else f"pip install {package}=={mlserver_version}"
+            )
             found.append(
-                f"the {model.format} runtime ({translate.IMPLEMENTATIONS[model.format]}) is not installed: "
-                f"pip install {package}=={mlserver_version}"
+                f"the {model.format} runtime ({translate.IMPLEMENTATIONS[model.format]}) is not installed: {install}"
             )
     uvloop_version = _version("uvloop")
     if (
@@ -72,7 +86,7 @@ def problems(model: ModelConfig, parallel_workers: int) -> list[str]:
             f"uvloop {uvloop_version} breaks MLServer {mlserver_version}'s parallel workers (each worker dies with "
             "\"There is no current event loop in thread 'MainThread'\" and the model never loads; "
             f"SeldonIO/MLServer#2286). This entry runs {parallel_workers} worker(s), as on the cluster. "
-            f"Install the tested pins: pip install -r {REQUIREMENTS_FILE} (uvloop==0.21.0)"
+            f"Install the tested pins: {INSTALL_HINT} (uvloop==0.21.0)"
         )
     return found
 

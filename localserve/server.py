@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
+import ctypes.util
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +23,31 @@ from localserve.repository import LOOPBACK, LocalRepository
 
 LOG_TAIL_LINES = 60
 STOP_GRACE_S = 15.0
+# `python -m mlserver.cli.main` makes runpy warn ("'mlserver.cli.main' found in sys.modules after import of package
+# 'mlserver.cli'"): mlserver/cli/__init__.py imports .main itself. Calling the entry point the console script calls
+# starts the same CLI without the warning, with this interpreter (so requirements-mlserver.txt pins are what runs).
+MLSERVER_MAIN = "import sys; from mlserver.cli import main; sys.argv[0] = 'mlserver'; sys.exit(main())"
+# MLServer runs two uvicorn servers (REST and metrics) that print the same lifecycle lines; echo each once (the
+# log file keeps all of them). Access-log lines are never folded.
+UVICORN_LIFECYCLE = re.compile(
+    r"^INFO:\s+(Started server process \[\d+\]|Waiting for application startup\.|Application startup complete\.|"
+    r"Shutting down|Waiting for application shutdown\.|Application shutdown complete\.|"
+    r"Finished server process \[\d+\])$"
+)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends it SIGTERM when serve_local dies, even by SIGKILL, so no MLServer
+    (and, as MLServer stops its workers on SIGTERM, no worker) is left behind. Linux only; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    parent = os.getppid()
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    # The parent may have died between fork and prctl: then the signal will never come.
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def free_port() -> int:
@@ -82,8 +110,7 @@ class MLServerProcess:
         return int(self.repo.settings["http_port"])
 
     def start(self) -> None:
-        # The same interpreter that runs this command, so requirements-mlserver.txt pins are what runs.
-        command = [sys.executable, "-m", "mlserver.cli.main", "start", str(self.repo.root)]
+        command = [sys.executable, "-c", MLSERVER_MAIN, "start", str(self.repo.root)]
         self.process = subprocess.Popen(
             command,
             cwd=self.repo.root.parent,  # MLServer writes .metrics/.envs into its working directory
@@ -92,20 +119,28 @@ class MLServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (the child only calls prctl; no lock is taken)
         )
         self._reader = threading.Thread(target=self._pump, daemon=True)
         self._reader.start()
 
     def _pump(self) -> None:
         assert self.process is not None and self.process.stdout is not None
+        echoed_lifecycle: set[str] = set()
         with self.log_path.open("w", encoding="utf-8") as log:
             for line in self.process.stdout:
-                self.tail.append(line.rstrip("\n"))
+                text = line.rstrip("\n")
+                self.tail.append(text)
                 log.write(line)
                 log.flush()
-                if self.echo is not None:
-                    self.echo.write(line)
-                    self.echo.flush()
+                if self.echo is None:
+                    continue
+                if UVICORN_LIFECYCLE.match(text):
+                    if text in echoed_lifecycle:
+                        continue
+                    echoed_lifecycle.add(text)
+                self.echo.write(line)
+                self.echo.flush()
 
     def log_tail(self) -> list[str]:
         if self._reader is not None and self.process is not None and self.process.poll() is not None:

@@ -159,9 +159,9 @@ def _ready(out: TextIO, model: ModelConfig, repo: LocalRepository, server: MLSer
     uri = (repo.model_settings.get("parameters") or {}).get("uri")
     if model.format is not None and uri:
         artifact = Path(uri)
-    columns = examples.feature_count(
-        metadata if status == 200 and isinstance(metadata, dict) else None, artifact, model.format
-    )
+    reported = metadata if status == 200 and isinstance(metadata, dict) else None
+    columns = examples.feature_count(reported, artifact, model.format)
+    inputs = examples.declared_inputs(reported, repo.model_settings)
     version = model.mlserver.model_version if model.mlserver else None
     _say(
         out,
@@ -171,5 +171,5 @@ def _ready(out: TextIO, model: ModelConfig, repo: LocalRepository, server: MLSer
     metrics_path = repo.settings.get("metrics_endpoint") or MLSERVER_METRICS_PATH
     _say(out, f"  Prometheus metrics: http://127.0.0.1:{repo.settings['metrics_port']}{metrics_path}")
     _say(out, "try:")
-    for line in examples.curl_examples(port, repo.model_name, columns, version):
+    for line in examples.curl_examples(port, repo.model_name, columns, version, inputs):
         _say(out, f"  {line}")

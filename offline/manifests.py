@@ -20,6 +20,8 @@ HELM_RELEASES_FILE = "helm-releases.yaml"
 # object it applies and the resource options the engine acts on (protect, retainOnDelete...): what a manifest alone
 # cannot show a reviewer (an option change, or one Pulumi resource now applying another object: a replacement).
 RESOURCES_FILE = "resources.yaml"
+# The stack outputs a user sees after `pulumi up` (`pulumi stack output`), secrets and unknowns marked.
+OUTPUTS_FILE = "outputs.yaml"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 # Remote manifests the provider fetches and applies (listed with their URL, which carries the version).
 MANIFEST_FILE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml:ConfigFile")
@@ -72,6 +74,7 @@ class Rendered:
     helm_releases: list[dict[str, Any]]
     manifest_files: list[dict[str, Any]] = field(default_factory=list)
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # URN suffix -> object identity + options
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Counter:
         return Counter(obj["kind"] for obj in self.objects.values())
@@ -151,7 +154,11 @@ def render(run: ProgramRun) -> Rendered:
     )
     resources = {resource_key(r.urn): resource_entry(r) for r in sorted(run.resources, key=lambda r: r.urn)}
     return Rendered(
-        objects=dict(sorted(objects.items())), helm_releases=releases, manifest_files=files, resources=resources
+        objects=dict(sorted(objects.items())),
+        helm_releases=releases,
+        manifest_files=files,
+        resources=resources,
+        outputs=_whole_numbers(run.shown_outputs),
     )
 
 
@@ -166,6 +173,7 @@ def write(rendered: Rendered, out: Path) -> None:
         _dump({"releases": rendered.helm_releases, "manifests": rendered.manifest_files}), encoding="utf-8"
     )
     (out / RESOURCES_FILE).write_text(_dump({"resources": rendered.resources}), encoding="utf-8")
+    (out / OUTPUTS_FILE).write_text(_dump(rendered.outputs), encoding="utf-8")
 
 
 # libyaml's emitter where PyYAML was built with it (same YAML, several times faster), else the Python one.

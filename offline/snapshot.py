@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from offline import stackconfig
 from offline.program import PROJECT_DIR, ProgramRun, run_program
 from offline.stackfile import read_stack_settings
 
@@ -90,4 +91,4 @@ def run_stack(stack: str) -> ProgramRun:
 
 
 def committed_stacks() -> list[str]:
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    return stackconfig.committed_stacks(PROJECT_DIR)

@@ -51,13 +51,26 @@ def stack_file_for(stack: str, config_file: Path | None = None, project_dir: Pat
     return config_file if config_file is not None else project_dir / f"Pulumi.{stack}.yaml"
 
 
+def committed_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Stacks with a `Pulumi.<stack>.yaml` in the project."""
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+
+
+def missing_stack(stack_file: Path, project_dir: Path = PROJECT_DIR) -> ConfigIssue:
+    """The error for a stack file that does not exist, listing the stacks that do."""
+    stacks = ", ".join(committed_stacks(project_dir)) or "none"
+    return ConfigIssue(
+        str(stack_file), f"no such stack file (stacks here: {stacks}); create it, or pass --config-file <file>"
+    )
+
+
 def load_stack_config(
     stack: str, config_file: Path | None = None, project_dir: Path = PROJECT_DIR
 ) -> tuple[Path, StackConfig]:
     """The typed config of a stack (its file and the parsed config); `ConfigError` when missing or invalid."""
     stack_file = stack_file_for(stack, config_file, project_dir)
     if not stack_file.is_file():
-        raise ConfigError([ConfigIssue(str(stack_file), "no such stack file; create it or pass --config-file")])
+        raise ConfigError([missing_stack(stack_file, project_dir)])
     return stack_file, typed_config(read_stack_settings(project_dir / "Pulumi.yaml", stack_file))
 
 

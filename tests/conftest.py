@@ -13,11 +13,16 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from config.stack import PROJECT  # noqa: E402
+from config.models import ModelConfig  # noqa: E402
+from config.stack import PROJECT, StackConfig  # noqa: E402
 from offline.program import ProgramRun, run_program  # noqa: E402
+from offline.stackconfig import load_stack_config  # noqa: E402
 from offline.stackfile import StackSettings, read_stack_settings  # noqa: E402
 
 STACKS = ("dev", "staging", "prod", "local")
+# Stack files with fixed content for tests that assert exact names, counts and outputs. The committed
+# Pulumi.<stack>.yaml files are the user's to edit: tests of those assert what holds for any valid stack.
+FIXTURE_STACKS_DIR = PROJECT_DIR / "tests" / "fixtures" / "stacks"
 
 
 def settings_for(
@@ -35,12 +40,35 @@ def stack_settings(stack: str) -> StackSettings:
     return read_stack_settings(PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / f"Pulumi.{stack}.yaml")
 
 
+def fixture_stack_file(stack: str) -> Path:
+    return FIXTURE_STACKS_DIR / f"Pulumi.{stack}.yaml"
+
+
+def committed_config(stack: str) -> StackConfig:
+    """The typed config of a committed stack file, whatever the user put there."""
+    return load_stack_config(stack)[1]
+
+
+def committed_models(stack: str) -> list[ModelConfig]:
+    return list(committed_config(stack).models)
+
+
 @pytest.fixture
 def run_stack() -> Callable[[str], ProgramRun]:
     """Run the program for a committed stack file (mocks are installed per call, never at import)."""
 
     def run(stack: str) -> ProgramRun:
         return run_program(stack_settings(stack), stack)
+
+    return run
+
+
+@pytest.fixture
+def run_fixture_stack() -> Callable[[str], ProgramRun]:
+    """Run the program for a fixture stack (tests/fixtures/stacks/Pulumi.<stack>.yaml): fixed, known content."""
+
+    def run(stack: str) -> ProgramRun:
+        return run_program(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", fixture_stack_file(stack)), stack)
 
     return run
 

@@ -38,7 +38,9 @@ def test_bad_input_is_refused_with_its_key(case: Path, tmp_path: Path, capsys: p
     status = render.main(["--stack", "bad", "--config-file", str(case), "--out", str(out), *options])
     stderr = capsys.readouterr().err
     assert status == 2, stderr
-    line = next((line for line in stderr.splitlines() if line.strip().startswith(f"- {path}:")), None)
+    # `- models[0].minReplicas (models/my-model): ...`: the model's namespace/name stands beside its index.
+    names = re.compile(rf"- {re.escape(path)}( \([^)]+\))?: ")
+    line = next((line for line in stderr.splitlines() if names.match(line.strip())), None)
     assert line is not None, f"no error names {path!r}:\n{stderr}"
     assert message in line, f"{message!r} not in the error for {path}: {line}"
     assert not out.exists(), "nothing may be written for an invalid config"

@@ -10,7 +10,7 @@ from offline.snapshot import committed_stacks, snapshot, snapshot_path, unsafe_c
 from tests.conftest import STACKS
 
 HOW_TO = (
-    "\nIf this is intended, accept it deliberately: run `python -m cli snapshot --update --stack <stack>` and commit the"
+    "\nIf this is intended, accept it deliberately: run `python -m cli snapshot --update --stack {stack}` and commit the"
     " snapshot with the change, so reviewers see which live objects `pulumi up` will delete or replace."
     "\nIf not, avoid it: keep the model's name and namespace, or declare where it came from (aliases) so Pulumi"
     " plans an in-place update or a create-before-delete replacement."
@@ -27,7 +27,7 @@ def test_every_stack_has_a_snapshot() -> None:
 def test_stack_keeps_every_live_object(run_stack, stack: str) -> None:
     committed = json.loads(snapshot_path(stack).read_text())
     problems = unsafe_changes(committed, run_stack(stack))
-    assert not problems, "\n".join(problems) + HOW_TO
+    assert not problems, "\n".join(problems) + HOW_TO.format(stack=stack)
 
 
 MODEL = {"name": "fraud", "namespace": "risk", "format": "sklearn", "storageUri": "gs://bkt/fraud"}

@@ -28,6 +28,7 @@ from offline.diff import (
 )
 from offline.manifests import HELM_RELEASES_FILE, render_path
 from offline.recorder import SECRET
+from tests.conftest import fixture_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -253,9 +254,10 @@ def _render(stack: str, out: Path, config_file: Path | None = None) -> Path:
 
 @pytest.fixture(scope="module")
 def dev_change(tmp_path_factory) -> tuple[Path, Path]:
-    """Dev as committed (base) and a modified copy (head): one model changed, one removed, one in a new namespace."""
+    """The seed's dev stack (base) and a modified copy (head): one model changed, one removed, one in a new
+    namespace."""
     tmp = tmp_path_factory.mktemp("real")
-    document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load(fixture_stack_file("dev").read_text(encoding="utf-8"))
     models = document["config"]["kserve-platform:models"]
     by_name = {model["name"]: model for model in models}
     by_name["my-model"]["minReplicas"] = 2
@@ -272,7 +274,7 @@ def dev_change(tmp_path_factory) -> tuple[Path, Path]:
     )
     modified = tmp / "Pulumi.dev.yaml"
     modified.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return _render("dev", tmp / "base"), _render("dev", tmp / "head", modified)
+    return _render("dev", tmp / "base", fixture_stack_file("dev")), _render("dev", tmp / "head", modified)
 
 
 def test_real_render_diff_reports_exactly_the_config_change(dev_change):

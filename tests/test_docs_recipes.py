@@ -1,5 +1,5 @@
 """The docs' recipes work: every stack-file snippet marked ```yaml title="Pulumi.<stack>.yaml"``` is merged into a
-copy of that committed stack and rendered offline; the render must succeed and declare what the snippet adds.
+copy of that stack (its fixture in tests/fixtures/stacks/) and rendered offline; the render must succeed and declare what the snippet adds.
 And the docs link only to files that exist."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from offline.stackfile import read_stack_settings
 from tests.conftest import PROJECT_DIR
 
 DOCS = PROJECT_DIR / "docs"
+FIXTURE_STACKS = PROJECT_DIR / "tests" / "fixtures" / "stacks"
 # ```yaml title="Pulumi.dev.yaml" replaces="models-dev/my-model"``` ... ```; the fence may be indented (in a list).
 SNIPPET = re.compile(r'^( *)```yaml title="(Pulumi\.[a-z0-9-]+\.yaml)"((?: [a-z]+="[^"]*")*)\n(.*?)^\1```', re.M | re.S)
 ENTRY_LISTS = ("models", "runtimes", "storageCredentials")
@@ -65,7 +66,9 @@ def test_recipe_snippet_renders(stack_file: str, text: str, options: dict[str, s
     document = yaml.safe_load(text)
     snippet = document.get("config", document)
     assert all(key.startswith(f"{PROJECT}:") for key in snippet), "a snippet sets kserve-platform: keys"
-    base = yaml.safe_load((PROJECT_DIR / stack_file).read_text(encoding="utf-8"))
+    # The fixture copies of the stacks: the recipes' test must not depend on how a user has edited theirs.
+    fixture = FIXTURE_STACKS / stack_file
+    base = yaml.safe_load((fixture if fixture.is_file() else PROJECT_DIR / stack_file).read_text(encoding="utf-8"))
     merged = merge(base, snippet, options.get("replaces"))
     candidate = tmp_path / stack_file
     candidate.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
@@ -95,8 +98,13 @@ def test_readme_quick_start_runs_what_ci_runs() -> None:
     """The README's test command is the one `.ci/run` runs, character for character; its render command needs only
     requirements.txt."""
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    ci_command = (PROJECT_DIR / ".ci/run").read_text(encoding="utf-8").strip().splitlines()[-1]
-    assert f"\n{ci_command}\n" in readme
+    commands = [line for line in (PROJECT_DIR / ".ci/run").read_text(encoding="utf-8").splitlines()[1:]]
+    start = commands.index("# README test command:") + 1
+    end = next(i for i in range(start, len(commands)) if commands[i].startswith("#"))
+    unit = "\n".join(commands[start:end])
+    assert f"```sh\n{unit}\n```" in readme
+    e2e = "\n".join(line for line in commands[end:] if line and not line.startswith("#"))
+    assert f"```sh\n{e2e}\n```" in readme
     assert "\npython3 -m venv .venv && . .venv/bin/activate\n" in readme
     assert (
         "\npython3 -m pip install -r requirements.txt && python3 -m cli render --stack dev --out rendered/dev\n"

@@ -16,7 +16,7 @@ from config.runtimes import BUILTIN_RUNTIMES
 from localserve import preflight
 from localserve.repository import NotServable, Ports, build_repository, find_runtime_dir
 from offline.stackconfig import config_values, load_stack_config
-from tests.conftest import PROJECT_DIR, STACKS, stack_settings
+from tests.conftest import PROJECT_DIR, STACKS, fixture_stack_file, stack_settings
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 TUNING = {"parallelWorkers": 3, "maxBatchSize": 8, "maxBatchTime": 0.05, "modelVersion": "v2"}
@@ -88,8 +88,8 @@ def test_committed_stacks_render_exactly_the_translated_env(run_stack, stack):
         assert derived == translate.mlserver_env(model) + translate.port_env(model)
 
 
-def test_dev_stack_sklearn_model_runs_inference_in_the_main_process(run_stack):
-    assert predictor(run_stack("dev"), "my-model")["model"]["env"] == [
+def test_dev_stack_sklearn_model_runs_inference_in_the_main_process(run_fixture_stack):
+    assert predictor(run_fixture_stack("dev"), "my-model")["model"]["env"] == [
         {"name": "MLSERVER_PARALLEL_WORKERS", "value": "0"}
     ]
 
@@ -191,7 +191,7 @@ def test_artifact_without_the_runtime_files_is_refused_early(tmp_path):
 
 
 def test_dev_custom_model_is_served_by_the_project_runtime_folder():
-    _, stack = load_stack_config("dev")
+    _, stack = load_stack_config("dev", fixture_stack_file("dev"))
     (entry,) = [m for m in stack.models if m.is_custom_image]
     folder = find_runtime_dir(entry)
     assert folder == PROJECT_DIR / "runtimes" / "custom-mlserver"
@@ -258,7 +258,10 @@ def test_known_bad_uvloop_is_refused_when_workers_run(monkeypatch, uvloop, worke
 def test_requirements_pin_the_working_uvloop_and_the_cluster_mlserver():
     from config.kserve import MLSERVER_IMAGE
 
-    lines = (PROJECT_DIR / "requirements-mlserver.txt").read_text().splitlines()
+    lines = [
+        *(PROJECT_DIR / "requirements-mlserver.txt").read_text().splitlines(),
+        *(PROJECT_DIR / "requirements-no-deps.txt").read_text().splitlines(),
+    ]
     pins = dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
     assert pins["mlserver"] == MLSERVER_IMAGE.rsplit(":", 1)[1]
     assert pins["mlserver-sklearn"] == pins["mlserver-xgboost"] == pins["mlserver"]

@@ -8,7 +8,7 @@ from components.inference_service import inference_service_manifest
 from config import ConfigError, parse_stack_config
 from offline.manifests import kubernetes_object
 from offline.program import ProgramRun
-from tests.conftest import STACKS, model_namespace_resources
+from tests.conftest import STACKS, committed_config, committed_models, model_namespace_resources
 from tests.schemas import has_schema, require_shared, schema_errors
 
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -34,8 +34,8 @@ def isvcs(run: ProgramRun) -> dict[str, dict]:
     return {r.inputs["metadata"]["name"]: kubernetes_object(r) for r in run.by_type(ISVC_TYPE)}
 
 
-def test_dev_seed_builtin_runtime_model(run_stack) -> None:
-    isvc = isvcs(run_stack("dev"))["my-model"]
+def test_dev_seed_builtin_runtime_model(run_fixture_stack) -> None:
+    isvc = isvcs(run_fixture_stack("dev"))["my-model"]
     assert isvc["apiVersion"] == "serving.kserve.io/v1beta1" and isvc["kind"] == "InferenceService"
     assert isvc["metadata"]["name"] == "my-model"
     predictor = isvc["spec"]["predictor"]
@@ -45,13 +45,8 @@ def test_dev_seed_builtin_runtime_model(run_stack) -> None:
     assert predictor["model"]["storageUri"] == "gs://seldon-models/sklearn/iris"
 
 
-def test_dev_seed_custom_mlserver_image(run_stack) -> None:
-    # Committed, dev does not deploy it (no registry holds the image); after the README's build, push and
-    # `customImages.registry`, with `deploy: false` removed, it is the seed's custom-image model.
-    assert "custom-model" not in isvcs(run_stack("dev"))
-    from tests.test_custom_images import dev_with_pushed_image
-
-    isvc = isvcs(dev_with_pushed_image("registry.example.com:5000/ml"))["custom-model"]
+def test_dev_seed_custom_mlserver_image(run_fixture_stack) -> None:
+    isvc = isvcs(run_fixture_stack("dev"))["custom-model"]
     predictor = isvc["spec"]["predictor"]
     assert set(predictor) & IMPLEMENTATIONS == {"containers"}
     (container,) = predictor["containers"]
@@ -61,10 +56,10 @@ def test_dev_seed_custom_mlserver_image(run_stack) -> None:
     assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
 
 
-def test_dev_covers_both_mlserver_runtimes_of_the_seed(run_stack) -> None:
+def test_dev_covers_both_mlserver_runtimes_of_the_seed(run_fixture_stack) -> None:
     formats = {
         isvc["spec"]["predictor"]["model"]["modelFormat"]["name"]
-        for isvc in isvcs(run_stack("dev")).values()
+        for isvc in isvcs(run_fixture_stack("dev")).values()
         if "model" in isvc["spec"]["predictor"]
     }
     assert {"sklearn", "xgboost"} <= formats
@@ -142,9 +137,15 @@ def test_components_own_their_children(run_stack) -> None:
 def test_namespaces_are_created_before_the_models_in_them(run_stack) -> None:
     run = run_stack("dev")
     namespaces = {r.inputs["metadata"]["name"]: r.urn for r in model_namespace_resources(run, NAMESPACE_TYPE)}
-    assert set(namespaces) == {"models-dev"}
+    # Whatever models the dev stack declares: one namespace per model namespace, created before its models.
+    assert set(namespaces) == set(committed_config("dev").model_namespaces)
     for resource in run.by_type(ISVC_TYPE):
         assert namespaces[resource.inputs["metadata"]["namespace"]] in resource.dependencies
+
+
+def test_seed_dev_stack_creates_exactly_its_one_namespace(run_fixture_stack) -> None:
+    run = run_fixture_stack("dev")
+    assert [r.inputs["metadata"]["name"] for r in model_namespace_resources(run, NAMESPACE_TYPE)] == ["models-dev"]
 
 
 def test_existing_namespaces_are_used_not_created(run_config) -> None:
@@ -161,8 +162,18 @@ def test_existing_namespaces_are_used_not_created(run_config) -> None:
     assert {r.inputs["metadata"]["namespace"] for r in run.by_type(ISVC_TYPE)} == {"shared-ml", "team-b"}
 
 
-def test_outputs_name_namespace_and_v2_path_per_model(run_stack) -> None:
+def test_outputs_name_every_model_of_the_committed_dev_stack(run_stack) -> None:
     outputs = run_stack("dev").outputs["models"]
+    models = committed_models("dev")
+    assert set(outputs) == {f"{model.namespace}/{model.name}" for model in models}
+    for model in models:
+        entry = outputs[f"{model.namespace}/{model.name}"]
+        assert (entry["name"], entry["namespace"]) == (model.name, model.namespace)
+        assert entry["inferenceUrl"] == entry["url"] + entry["inferencePath"]
+
+
+def test_outputs_name_namespace_and_v2_path_per_model(run_fixture_stack) -> None:
+    outputs = run_fixture_stack("dev").outputs["models"]
     assert outputs["models-dev/my-model"] == {
         "name": "my-model",
         "namespace": "models-dev",

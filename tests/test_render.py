@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from offline.stackfile import UNDECRYPTED_SECRET, read_stack_settings
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, committed_config, committed_models, fixture_stack_file
 
 
 def render(*args: str | Path) -> subprocess.CompletedProcess:
@@ -24,9 +24,22 @@ def render(*args: str | Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
+def test_committed_dev_stack_renders_one_inference_service_per_model(tmp_path: Path) -> None:
     out = tmp_path / "dev"
     result = render("--stack", "dev", "--out", out)
+    assert result.returncode == 0, result.stderr
+    models = committed_models("dev")
+    for model in models:
+        isvc = out / f"1-manifest/serving.kserve.io_v1beta1-inferenceservice-{model.namespace}-{model.name}.yaml"
+        assert isvc.is_file(), f"{model.namespace}/{model.name} was not rendered"
+    for namespace in committed_config("dev").model_namespaces:
+        assert (out / f"1-manifest/v1-namespace-default-{namespace}.yaml").is_file()
+    assert f"InferenceService: {len(models)}" in result.stdout
+
+
+def test_dev_render_layout_and_summary(tmp_path: Path) -> None:
+    out = tmp_path / "dev"
+    result = render("--stack", "dev", "--config-file", fixture_stack_file("dev"), "--out", out)
     assert result.returncode == 0, result.stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert "1-manifest/serving.kserve.io_v1beta1-inferenceservice-models-dev-my-model.yaml" in files

@@ -4,7 +4,9 @@ in-process model answers. Needs `pip install -r requirements-mlserver.txt` (CI i
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 from localserve.server import free_port, request
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, fixture_stack_file
 
 pytest.importorskip("mlserver", reason="MLServer is optional: pip install -r requirements-mlserver.txt")
 pytest.importorskip("mlserver_sklearn")
@@ -56,13 +58,22 @@ def output(response: dict, name: str) -> np.ndarray:
 class Served:
     """A running `python -m cli serve` process and the port its MLServer listens on."""
 
-    def __init__(self, args: list[str], workdir: Path):
+    def __init__(self, args: list[str], workdir: Path, quiet: bool = True):
         self.port = free_port()
         self.stdout = workdir / "serve_local.out"
         self.stderr = workdir / "serve_local.err"
         with self.stdout.open("w") as out, self.stderr.open("w") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "serve", *args, "--port", str(self.port), "--quiet"],
+                [
+                    sys.executable,
+                    "-m",
+                    "cli",
+                    "serve",
+                    *args,
+                    "--port",
+                    str(self.port),
+                    *(["--quiet"] if quiet else []),
+                ],
                 cwd=PROJECT_DIR,
                 stdout=out,
                 stderr=err,
@@ -171,8 +182,10 @@ def xgboost_server(tmp_path_factory, stack_file):
 
 @pytest.fixture(scope="module")
 def custom_server(tmp_path_factory):
-    # The committed dev stack and the project's runtime folder, exactly as a user runs it.
-    yield from _serve(tmp_path_factory, ["--stack", "dev", "--model", "custom-model"])
+    # The seed's dev stack and the project's runtime folder, exactly as a user runs it.
+    yield from _serve(
+        tmp_path_factory, ["--stack", "dev", "--config-file", str(fixture_stack_file("dev")), "--model", "custom-model"]
+    )
 
 
 def test_sklearn_predictions_equal_the_in_process_model(sklearn_server, trained):
@@ -249,6 +262,53 @@ def test_custom_runtime_predictions_equal_a_nearest_centroid_model(custom_server
     assert status == 400 and "[N, 4]" in body["error"]
 
 
+def test_printed_curl_uses_the_inputs_the_model_declares(custom_server):
+    # runtimes/custom-mlserver/model-settings.json declares the input `features` (FP64, [-1, 4]).
+    lines = [line.strip() for line in custom_server.stdout.read_text().splitlines()]
+    (infer,) = [line for line in lines if line.startswith("curl") and line.endswith("/v2/models/custom-model/infer")]
+    assert '"name": "features"' in infer and "input-0" not in infer and "adjust" not in infer
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    result = subprocess.run(infer, shell=True, capture_output=True, text=True, timeout=30, check=True)
+    answer = json.loads(result.stdout)
+    assert answer["model_name"] == "custom-model" and output(answer, "predict").shape == (1, 1)
+
+
+def test_echoed_log_has_no_runpy_warning_and_no_doubled_lines(tmp_path, stack_file):
+    served = Served(["--stack", "test", "--config-file", str(stack_file), "--model", "my-model"], tmp_path, quiet=False)
+    served.wait_ready()
+    assert served.stop() == 0, served.output()
+    echoed = served.stderr.read_text()
+    assert "RuntimeWarning" not in echoed and "found in sys.modules" not in echoed, echoed
+    assert "Loaded model 'my-model' successfully" in echoed
+    lifecycle = [line for line in echoed.splitlines() if line.startswith("INFO:") and ' - "' not in line]
+    doubled = sorted({line for line in lifecycle if lifecycle.count(line) > 1})
+    assert doubled == [], f"echoed more than once: {doubled}"
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not _zombie(pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+def test_sigkilled_serve_local_leaves_no_mlserver_behind(tmp_path, stack_file):
+    served = Served(["--stack", "test", "--config-file", str(stack_file), "--model", "my-model"], tmp_path)
+    served.wait_ready()
+    servers = _children(served.process.pid)
+    workers = _workers(served.process.pid)
+    assert servers and len(workers) == 2, "MLServer and its two workers run"
+    served.process.kill()  # SIGKILL: serve_local runs no cleanup at all
+    served.process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in servers + workers):
+        time.sleep(0.2)
+    left = [pid for pid in servers + workers if _alive(pid)]
+    for pid in left:  # do not leak them into the rest of the run
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert left == [], f"orphaned MLServer processes: {left}"
+
+
 def test_sigterm_stops_mlserver_and_its_workers(tmp_path, stack_file):
     served = Served(["--stack", "test", "--config-file", str(stack_file), "--model", "xgboost-iris"], tmp_path)
     served.wait_ready()
@@ -281,7 +341,8 @@ def test_unknown_model_and_unfetchable_artifact_are_clear_errors(stack_file):
         [*run, "--model", "nope"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2 and "models-test/my-model" in result.stderr
-    dev = [sys.executable, "-m", "cli", "serve", "--stack", "dev", "--model", "my-model"]
+    dev = [sys.executable, "-m", "cli", "serve", "--stack", "dev", "--config-file", str(fixture_stack_file("dev"))]
+    dev += ["--model", "my-model"]
     result = subprocess.run(dev, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False)
     # The dev stack's artifact lives in a public bucket: without a client library (or network) the command
     # says how to serve it anyway.

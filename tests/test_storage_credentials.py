@@ -297,7 +297,8 @@ def test_private_bucket_without_credentials_warns_with_the_fix(run_config, monke
         }
     )
     assert len(warnings) == 1
-    assert warnings[0].startswith("models[0].storageUri: 's3://acme-ml/iris' is read without credentials")
+    # The model is named beside its index, as in errors.
+    assert warnings[0].startswith("models[0].storageUri (models/iris): 's3://acme-ml/iris' is read without credentials")
     assert "models[0].storageCredentials" in warnings[0]
 
 

@@ -20,8 +20,16 @@ from components.install.common import namespace
 from components.install.gateway import GatewayApi, GatewayApiArgs
 from components.install.knative import Knative, KnativeArgs
 from components.install.kserve import KServe, KServeArgs
+from components.install.mirror import (
+    cert_manager_image_values,
+    envoy_gateway_image_values,
+    istiod_image_values,
+    knative_operator_image_values,
+    knative_serving_registry,
+)
 from components.install.safety import InstallPolicy, install_transform
 from config.kserve import KServeConfig
+from config.mirror import MirrorConfig
 
 
 def installed_versions(config: KServeConfig) -> dict[str, str]:
@@ -86,11 +94,15 @@ class KServeInstallArgs:
     config: KServeConfig
     # Production: every install object, chart children included, refuses deletion until unprotected.
     protect: bool = False
+    # Everything the install deploys comes from this mirror: chart and manifest sources (MirrorConfig.apply_to) and
+    # every image (chart values).
+    mirror: MirrorConfig | None = None
 
 
 class KServeInstall(pulumi.ComponentResource):
     def __init__(self, name: str, args: KServeInstallArgs, opts: pulumi.ResourceOptions | None = None):
-        config = args.config
+        mirror = args.mirror
+        config = mirror.apply_to(args.config) if mirror else args.config
         timeouts = config.timeouts
         policy = install_policy(config, args.protect)
         # The transform reaches every object below, including those the provider creates inside charts.
@@ -105,7 +117,11 @@ class KServeInstall(pulumi.ComponentResource):
         if config.cert_manager.install:
             self.cert_manager = CertManager(
                 "cert-manager",
-                CertManagerArgs(config.cert_manager, keep_crds=not config.delete_crds_on_uninstall),
+                CertManagerArgs(
+                    config.cert_manager,
+                    keep_crds=not config.delete_crds_on_uninstall,
+                    image_values=cert_manager_image_values(config, mirror),
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             prerequisites.append(self.cert_manager)
@@ -113,7 +129,13 @@ class KServeInstall(pulumi.ComponentResource):
         if config.deployment_mode == "Knative":
             self.networking = Knative(
                 "knative",
-                KnativeArgs(config.knative, domain=config.ingress.domain),
+                KnativeArgs(
+                    config.knative,
+                    domain=config.ingress.domain,
+                    istiod_image_values=istiod_image_values(config, mirror),
+                    operator_image_values=knative_operator_image_values(config, mirror),
+                    serving_registry=knative_serving_registry(config, mirror),
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         elif config.ingress.mode == "gatewayApi":
@@ -124,6 +146,7 @@ class KServeInstall(pulumi.ComponentResource):
                     gateway_namespace=self.namespace,
                     gateway_namespace_name=config.namespace,
                     release_timeout=timeouts.create,
+                    image_values=envoy_gateway_image_values(config, mirror),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -131,7 +154,7 @@ class KServeInstall(pulumi.ComponentResource):
             prerequisites.append(self.networking)
         self.kserve = KServe(
             "kserve",
-            KServeArgs(config, namespace=self.namespace, prerequisites=prerequisites),
+            KServeArgs(config, namespace=self.namespace, prerequisites=prerequisites, mirror=mirror),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # What runtimes, model namespaces and InferenceServices wait for.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
 from components.install.common import chart, namespace
+from components.install.mirror import merged
 from config.kserve import CertManagerConfig
 
 CHART = "cert-manager"
@@ -25,6 +27,8 @@ class CertManagerArgs:
     config: CertManagerConfig
     # false with kserve.deleteCrdsOnUninstall: true (removing the install then deletes cert-manager's CRDs too).
     keep_crds: bool = True
+    # Values that move the chart's images to the stack's mirror (components/install/mirror.py).
+    image_values: Mapping[str, Any] = field(default_factory=dict)
 
 
 class CertManager(pulumi.ComponentResource):
@@ -42,7 +46,7 @@ class CertManager(pulumi.ComponentResource):
             repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
-            values=cert_manager_values(args.keep_crds),
+            values=merged(cert_manager_values(args.keep_crds), args.image_values),
             depends_on=[self.namespace],
         )
         self.version = pulumi.Output.from_input(config.version)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
+from components.install.mirror import merged
 from components.manifest import custom_resource
 from config.kserve import GatewayApiConfig, chart_location
 
@@ -81,6 +83,8 @@ class GatewayApiArgs:
     gateway_namespace_name: str
     # Bound for the Envoy Gateway release's own wait (a Go duration from kserve.timeouts.create).
     release_timeout: str
+    # Values that move Envoy Gateway's images to the stack's mirror (components/install/mirror.py).
+    image_values: Mapping[str, Any] = field(default_factory=dict)
 
 
 class GatewayApi(pulumi.ComponentResource):
@@ -120,7 +124,7 @@ class GatewayApi(pulumi.ComponentResource):
                 version=envoy.version,
                 namespace=envoy.namespace,
                 skip_crds=True,
-                values=envoy_gateway_values(),
+                values=merged(envoy_gateway_values(), args.image_values),
                 timeout=_seconds(args.release_timeout),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_crds]),
             )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.install.common import MANAGED_BY, chart, namespace
+from components.install.mirror import merged
 from components.manifest import custom_resource
 from config.kserve import ISTIO_CHARTS, ISTIO_NAMESPACE, GatewayServiceConfig, KnativeConfig
 from config.kserve import KNATIVE_SERVING_NAMESPACE as SERVING_NAMESPACE
@@ -58,9 +60,12 @@ def own_istio_validation_failure_policy(args: pulumi.ResourceTransformArgs) -> p
     return pulumi.ResourceTransformResult(props={**args.props, "webhooks": webhooks}, opts=args.opts)
 
 
-def knative_serving_manifest(config: KnativeConfig, domain: str) -> dict[str, Any]:
-    """The KnativeServing the operator turns into Knative Serving (shaped as KServe's installer template)."""
-    return {
+def knative_serving_manifest(
+    config: KnativeConfig, domain: str, registry: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The KnativeServing the operator turns into Knative Serving (shaped as KServe's installer template);
+    `registry` (spec.registry) moves Serving's images to the stack's mirror."""
+    manifest: dict[str, Any] = {
         "apiVersion": "operator.knative.dev/v1beta1",
         "kind": "KnativeServing",
         "metadata": {
@@ -79,12 +84,19 @@ def knative_serving_manifest(config: KnativeConfig, domain: str) -> dict[str, An
             },
         },
     }
+    if registry is not None:
+        manifest["spec"]["registry"] = dict(registry)
+    return manifest
 
 
 @dataclass
 class KnativeArgs:
     config: KnativeConfig
     domain: str
+    # Values and `spec.registry` that move the images to the stack's mirror (components/install/mirror.py).
+    istiod_image_values: Mapping[str, Any] = field(default_factory=dict)
+    operator_image_values: Mapping[str, Any] = field(default_factory=dict)
+    serving_registry: Mapping[str, Any] | None = None
 
 
 class Knative(pulumi.ComponentResource):
@@ -113,7 +125,7 @@ class Knative(pulumi.ComponentResource):
             repository=istio.chart_repository,
             version=istio.version,
             namespace=ISTIO_NAMESPACE,
-            values=istiod_values(),
+            values=merged(istiod_values(), args.istiod_image_values),
             depends_on=[self.istio_base],
             transforms=[own_istio_validation_failure_policy],
         )
@@ -139,13 +151,14 @@ class Knative(pulumi.ComponentResource):
         self.operator = chart(
             "knative-operator",
             parent=self,
-            chart=config.operator_chart,
+            chart=config.operator_chart_reference,
             version=config.operator_version,
             namespace=config.operator_namespace,
+            values=dict(args.operator_image_values),
             depends_on=[self.operator_namespace],
         )
         self.serving_namespace = namespace(SERVING_NAMESPACE, parent=self)
-        serving = knative_serving_manifest(config, args.domain)
+        serving = knative_serving_manifest(config, args.domain, args.serving_registry)
         self.serving = custom_resource(
             "knative-serving",
             serving,

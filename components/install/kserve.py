@@ -10,7 +10,9 @@ import pulumi
 
 from components.install.common import chart
 from components.install.knative import ISTIO_NAMESPACE, SERVING_NAMESPACE
+from components.install.mirror import kserve_resources_image_values, merged, runtime_image_values
 from config.kserve import BUILTIN_RUNTIMES, KSERVE_CHARTS, RUNTIMES_SWITCHED_WITH, KServeConfig
+from config.mirror import MirrorConfig
 
 CRD_CHART, RESOURCES_CHART, RUNTIMES_CHART = KSERVE_CHARTS
 
@@ -76,6 +78,8 @@ class KServeArgs:
     namespace: pulumi.Resource
     # Steps whose readiness the controller needs: cert-manager (its Issuer and Certificate), the networking layer.
     prerequisites: Sequence[pulumi.Resource] = field(default_factory=list)
+    # Pull every image from this mirror (components/install/mirror.py).
+    mirror: MirrorConfig | None = None
 
 
 class KServe(pulumi.ComponentResource):
@@ -107,7 +111,7 @@ class KServe(pulumi.ComponentResource):
             repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
-            values=resources_values(config),
+            values=merged(resources_values(config), kserve_resources_image_values(config, args.mirror)),
             release_name="kserve",
             depends_on=[args.namespace, self.crds, *args.prerequisites],
         )
@@ -119,7 +123,7 @@ class KServe(pulumi.ComponentResource):
             repository=config.chart_repository,
             version=config.version,
             namespace=config.namespace,
-            values=runtimes_values(config),
+            values=merged(runtimes_values(config), runtime_image_values(config, args.mirror)),
             depends_on=[self.resources],
         )
         self.ready: list[pulumi.Resource] = [self.resources, self.runtimes]
