@@ -108,7 +108,7 @@ def test_dropping_a_model_fails_change_safety_and_says_how_to_accept_it(tmp_path
 
     # Accepting it the way the message says makes the check pass.
     update = subprocess.run(
-        [sys.executable, "-m", "offline.snapshot", "--update", "dev"],
+        [sys.executable, "-m", "cli", "snapshot", "--update", "--stack", "dev"],
         cwd=project,
         capture_output=True,
         text=True,
