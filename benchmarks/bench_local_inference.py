@@ -3,7 +3,7 @@
     python benchmarks/bench_local_inference.py                      # dev stack, model my-model
     python benchmarks/bench_local_inference.py --requests 4000 --concurrency 16
 
-Serves the model twice through the same code `serve_local.py` uses: once with the MLServer settings the
+Serves the model twice through the same code `python -m cli serve` uses: once with the MLServer settings the
 stack entry derives (`config/mlserver.py`), once with MLServer's defaults (the entry without `mlserver:`).
 Each run: warm-up, then a bounded load on 127.0.0.1 (a fixed number of requests from N keep-alive clients,
 stopped early at a time cap); prints requests/s and p50/p99 latency. The artifact is a scikit-learn

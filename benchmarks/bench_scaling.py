@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RENDER = PROJECT_DIR / "render.py"
+RENDER = ["-m", "cli", "render"]  # run from PROJECT_DIR
 FLOOR = Path(__file__).resolve().parent / "floor_program.py"
 NAMESPACES = 10
 
@@ -96,7 +96,7 @@ def main() -> None:
     results: dict[int, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        dev_wall, dev_peak = best([python, str(RENDER), "--stack", "dev", "--out", str(work / "dev")], args.repeat)
+        dev_wall, dev_peak = best([python, *RENDER, "--stack", "dev", "--out", str(work / "dev")], args.repeat)
         print(f"dev stack render: {dev_wall:.2f} s wall, {dev_peak:.0f} MiB peak (target < 1.5 s)")
         print(f"{'models':>7} {'render s':>9} {'floor s':>8} {'ratio':>6} {'render MiB':>11} {'floor MiB':>10}")
         for size in args.sizes:
@@ -105,7 +105,7 @@ def main() -> None:
             out = work / f"render{size}"
             render_cmd = [
                 python,
-                str(RENDER),
+                *RENDER,
                 "--stack",
                 f"bench{size}",
                 "--config-file",

@@ -53,7 +53,7 @@ def _custom_container(model: ModelConfig) -> dict[str, Any]:
         # KServe runs its storage initializer for a custom container that sets STORAGE_URI; the model then
         # lands in /mnt/models.
         env.append({"name": STORAGE_URI_ENV, "value": model.storage_uri})
-    # The same MLServer settings `serve_local.py` uses (a custom image is MLServer too).
+    # The same MLServer settings `python -m cli serve` uses (a custom image is MLServer too).
     env.extend(mlserver_env(model))
     env.extend(port_env(model))
     container: dict[str, Any] = {"name": PREDICTOR_CONTAINER, "image": model.image, "env": env}
@@ -75,7 +75,7 @@ def _builtin_model(model: ModelConfig) -> dict[str, Any]:
     if model.storage_uri is not None:
         spec["storageUri"] = model.storage_uri
     spec.update(model_fields(model))
-    # User env, then the MLServer settings derived from `mlserver:` (the same ones `serve_local.py` uses), then the
+    # User env, then the MLServer settings derived from `mlserver:` (the same ones `python -m cli serve` uses), then the
     # listen ports derived from `ports` (cluster only).
     env = env_manifest(model.env) + mlserver_env(model) + port_env(model)
     if env:

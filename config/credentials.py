@@ -80,14 +80,26 @@ class _Store(StrictModel):
 class S3Credential(_Store):
     """S3 or an S3-compatible store (MinIO, Ceph): access keys from secret config, or an IRSA role on EKS."""
 
-    access_key_id_secret: SecretConfigKey | None = None
-    secret_access_key_secret: SecretConfigKey | None = None
-    # EKS IAM Roles for Service Accounts: the pod gets the role, no keys are stored anywhere.
-    role_arn: Annotated[str, AfterValidator(_check_role_arn)] | None = None
-    endpoint: Annotated[str, AfterValidator(_check_endpoint)] | None = None
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
-    use_https: bool | None = None
-    verify_ssl: bool | None = None
+    access_key_id_secret: SecretConfigKey | None = Field(
+        None,
+        description=(
+            "Name of the secret config key holding the access key id (with secretAccessKeySecret; or use roleArn)."
+        ),
+    )
+    secret_access_key_secret: SecretConfigKey | None = Field(
+        None, description="Name of the secret config key holding the secret access key."
+    )
+    role_arn: Annotated[str, AfterValidator(_check_role_arn)] | None = Field(
+        None, description="EKS IAM Roles for Service Accounts: the pod gets the role, no keys are stored anywhere."
+    )
+    endpoint: Annotated[str, AfterValidator(_check_endpoint)] | None = Field(
+        None, description="S3 endpoint as host[:port], e.g. s3.eu-west-1.amazonaws.com or a MinIO service."
+    )
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$", description="S3 region, e.g. eu-west-1."
+    )
+    use_https: bool | None = Field(None, description="Use HTTPS to the endpoint (KServe's default: true).")
+    verify_ssl: bool | None = Field(None, description="Verify the endpoint's certificate (KServe's default: true).")
 
     @model_validator(mode="after")
     def _keys_or_role(self) -> S3Credential:
@@ -128,7 +140,9 @@ class S3Credential(_Store):
 class GcsCredential(_Store):
     """Google Cloud Storage: a service-account JSON key, stored whole in one secret config key."""
 
-    service_account_json_secret: SecretConfigKey
+    service_account_json_secret: SecretConfigKey = Field(
+        description="Name of the secret config key holding the service account's JSON key."
+    )
 
     def secret_data_keys(self) -> dict[str, str]:
         return {GCS_CREDENTIALS_KEY: self.service_account_json_secret}
@@ -137,10 +151,14 @@ class GcsCredential(_Store):
 class AzureCredential(_Store):
     """Azure Blob Storage: a service principal."""
 
-    client_id_secret: SecretConfigKey
-    client_secret_secret: SecretConfigKey
-    tenant_id_secret: SecretConfigKey
-    subscription_id_secret: SecretConfigKey | None = None
+    client_id_secret: SecretConfigKey = Field(description="Name of the secret config key holding the client id.")
+    client_secret_secret: SecretConfigKey = Field(
+        description="Name of the secret config key holding the client secret."
+    )
+    tenant_id_secret: SecretConfigKey = Field(description="Name of the secret config key holding the tenant id.")
+    subscription_id_secret: SecretConfigKey | None = Field(
+        None, description="Name of the secret config key holding the subscription id (optional)."
+    )
 
     def secret_data_keys(self) -> dict[str, str]:
         refs = (self.client_id_secret, self.client_secret_secret, self.tenant_id_secret, self.subscription_id_secret)
@@ -154,11 +172,18 @@ class StorageCredentialConfig(StrictModel):
     """One `storageCredentials` entry: a Secret + ServiceAccount, both called `name`, in `namespace`, with exactly
     one of the `s3`, `gcs`, `azure` blocks."""
 
-    name: DnsLabel
-    namespace: DnsLabel
-    s3: S3Credential | None = None
-    gcs: GcsCredential | None = None
-    azure: AzureCredential | None = None
+    name: DnsLabel = Field(description="Name of the Secret and ServiceAccount; models name it in storageCredentials.")
+    namespace: DnsLabel = Field(
+        description=(
+            "A model namespace (or one of kserve.existingNamespaces): credentials serve only models "
+            "of their own namespace."
+        )
+    )
+    s3: S3Credential | None = Field(
+        None, description="S3 (or S3-compatible) credentials; exactly one of s3, gcs, azure."
+    )
+    gcs: GcsCredential | None = Field(None, description="Google Cloud Storage credentials.")
+    azure: AzureCredential | None = Field(None, description="Azure Blob Storage credentials.")
 
     @model_validator(mode="after")
     def _one_store(self) -> StorageCredentialConfig:

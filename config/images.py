@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from config.base import StrictModel
 
@@ -50,8 +50,13 @@ RegistryPrefix = Annotated[str, AfterValidator(_check_registry)]
 
 
 class CustomImagesConfig(StrictModel):
-    # Registry (and path) the team pushes its custom images to; composes `image: name:tag` into `<registry>/name:tag`.
-    registry: RegistryPrefix | None = None
+    registry: RegistryPrefix | None = Field(
+        None,
+        description=(
+            "Registry (and path) the team pushes its custom images to; composes `image: name:tag` "
+            "into `<registry>/name:tag`."
+        ),
+    )
 
     def reference(self, image: str) -> str:
         """The reference the cluster pulls for `image` as the stack file spells it."""
@@ -98,7 +103,7 @@ def image_warnings(models: list[Any]) -> list[str]:
                     f"models[{index}].{where}: '{image}' names no registry, so the cluster pulls it from Docker Hub "
                     f"(docker.io/library/{image.split('@')[0].split(':')[0]}), where a self-built image is not: the "
                     f"model '{model.namespace}/{model.name}' would wait in ImagePullBackOff until the readiness "
-                    "timeout. Build and push it (README, 'Custom images'), then set "
+                    "timeout. Build and push it (docs/recipes/custom-image.md), then set "
                     f"`pulumi config set --path kserve-platform:customImages.registry {EXAMPLE_REGISTRY}` (or write "
                     "the full reference); or set `deploy: false` on the entry until the image exists"
                 )

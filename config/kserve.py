@@ -139,7 +139,12 @@ def local_chart_problem(source: str, chart: str | None, version: str) -> str | N
     return None
 
 
-DeploymentMode = Annotated[Literal["Standard", "Knative"], BeforeValidator(_modern_mode_name)]
+DeploymentMode = Annotated[
+    Literal["Standard", "Knative"],
+    BeforeValidator(
+        _modern_mode_name, json_schema_input_type=Literal["Standard", "Knative", "RawDeployment", "Serverless"]
+    ),
+]
 PinnedVersion = Annotated[str, AfterValidator(_check_pinned)]
 Duration = Annotated[str, AfterValidator(_check_duration)]
 ChartSource = Annotated[str, AfterValidator(_check_chart_source)]
@@ -154,38 +159,74 @@ def _given_keys(model: StrictModel) -> list[str]:
 class CertManagerConfig(StrictModel):
     """cert-manager issues the KServe webhook's serving certificate; KServe needs it before anything else."""
 
-    # false: the cluster already runs cert-manager (>= 1.15); the program then neither installs nor removes it.
-    install: bool = True
-    version: PinnedVersion = CERT_MANAGER_VERSION
-    chart_repository: ChartSource = CERT_MANAGER_CHART_REPOSITORY
-    namespace: DnsLabel = "cert-manager"
+    install: bool = Field(
+        True,
+        description=(
+            "Install cert-manager. false: the cluster already runs cert-manager (>= 1.15); the "
+            "program then neither installs nor removes it."
+        ),
+    )
+    version: PinnedVersion = Field(CERT_MANAGER_VERSION, description="cert-manager version (pinned).")
+    chart_repository: ChartSource = Field(
+        CERT_MANAGER_CHART_REPOSITORY,
+        description=(
+            "Where the cert-manager chart comes from (https:// repository, oci:// registry or local directory)."
+        ),
+    )
+    namespace: DnsLabel = Field("cert-manager", description="Namespace cert-manager is installed in.")
 
 
 class EnvoyGatewayConfig(StrictModel):
     """Envoy Gateway: the Gateway API implementation KServe's installer pins for Standard mode."""
 
-    # false: another Gateway API controller serves the GatewayClass named in gatewayApi.gatewayClassName.
-    install: bool = True
-    version: PinnedVersion = ENVOY_GATEWAY_VERSION
-    chart: ChartSource = ENVOY_GATEWAY_CHART
-    crds_chart: ChartSource = ENVOY_GATEWAY_CRDS_CHART
-    namespace: DnsLabel = "envoy-gateway-system"
+    install: bool = Field(
+        True,
+        description=(
+            "Install Envoy Gateway. false: another Gateway API controller serves the GatewayClass "
+            "named in gatewayApi.gatewayClassName."
+        ),
+    )
+    version: PinnedVersion = Field(ENVOY_GATEWAY_VERSION, description="Envoy Gateway version (pinned).")
+    chart: ChartSource = Field(
+        ENVOY_GATEWAY_CHART,
+        description="Envoy Gateway's Helm chart (oci:// registry, https:// repository or local directory).",
+    )
+    crds_chart: ChartSource = Field(ENVOY_GATEWAY_CRDS_CHART, description="The chart holding Envoy Gateway's CRDs.")
+    namespace: DnsLabel = Field("envoy-gateway-system", description="Namespace Envoy Gateway is installed in.")
 
 
 class GatewayApiConfig(StrictModel):
     """External access in Standard mode through Gateway API: CRDs, a controller, a GatewayClass and a Gateway."""
 
-    # false: the cluster (e.g. a managed offering) already has the Gateway API CRDs.
-    install_crds: bool = True
-    crds_version: PinnedVersion = GATEWAY_API_VERSION
-    envoy_gateway: EnvoyGatewayConfig = Field(default_factory=EnvoyGatewayConfig)
-    gateway_class_name: DnsLabel = "envoy"
-    controller_name: DomainPrefixedPath = ENVOY_GATEWAY_CONTROLLER
-    # The Gateway lives in the KServe namespace, where KServe's default `kserveIngressGateway` looks for it.
-    gateway_name: DnsLabel = "kserve-ingress-gateway"
-    # Where the Gateway API release manifest is read from instead of its release asset: a URL or a local file
-    # (`mirror.manifests` sets it for a mirror).
-    crds_manifest: Token | None = None
+    install_crds: bool = Field(
+        True,
+        description=("Install the Gateway API CRDs. false: the cluster (e.g. a managed offering) already has them."),
+    )
+    crds_version: PinnedVersion = Field(
+        GATEWAY_API_VERSION, description="Gateway API CRDs version (standard channel, pinned)."
+    )
+    envoy_gateway: EnvoyGatewayConfig = Field(
+        default_factory=EnvoyGatewayConfig,
+        description="Envoy Gateway, the Gateway API controller installed by default.",
+    )
+    gateway_class_name: DnsLabel = Field("envoy", description="Name of the GatewayClass the Gateway uses.")
+    controller_name: DomainPrefixedPath = Field(
+        ENVOY_GATEWAY_CONTROLLER,
+        description="Controller that serves the GatewayClass (Envoy Gateway's unless you bring your own).",
+    )
+    gateway_name: DnsLabel = Field(
+        "kserve-ingress-gateway",
+        description=(
+            "Name of the Gateway, in KServe's namespace, where KServe's default ingress gateway setting looks for it."
+        ),
+    )
+    crds_manifest: Token | None = Field(
+        None,
+        description=(
+            "Where the Gateway API release manifest is read from instead of its release asset: a URL or a local "
+            "file (`mirror.manifests` sets it for a mirror)."
+        ),
+    )
 
     @property
     def upstream_crds_url(self) -> str:
@@ -199,14 +240,31 @@ class GatewayApiConfig(StrictModel):
 class IngressConfig(StrictModel):
     """How clients outside the cluster reach the models."""
 
-    # Standard mode only: gatewayApi (recommended), an existing ingressClass, or none (cluster-internal URLs only).
-    mode: Literal["gatewayApi", "ingressClass", "none"] = "gatewayApi"
-    gateway_api: GatewayApiConfig = Field(default_factory=GatewayApiConfig)
-    # mode ingressClass: the IngressClass of a controller the cluster already runs (e.g. nginx).
-    class_name: DnsLabel | None = None
-    # Both modes: the domain KServe builds model hosts from ({name}-{namespace}.{domain}).
-    domain: DnsSubdomain = "example.com"
-    url_scheme: Literal["http", "https"] = "http"
+    mode: Literal["gatewayApi", "ingressClass", "none"] = Field(
+        "gatewayApi",
+        description=(
+            "Standard mode only: gatewayApi (recommended; installs Gateway API and Envoy Gateway), "
+            "ingressClass (an ingress controller the cluster already runs), or none (cluster-internal "
+            "URLs only)."
+        ),
+    )
+    gateway_api: GatewayApiConfig = Field(
+        default_factory=GatewayApiConfig,
+        description="mode gatewayApi: the Gateway API CRDs, controller, GatewayClass and Gateway.",
+    )
+    class_name: DnsLabel | None = Field(
+        None, description=("mode ingressClass: the IngressClass of a controller the cluster already runs (e.g. nginx).")
+    )
+    domain: DnsSubdomain = Field(
+        "example.com",
+        description=(
+            "The domain KServe builds model hosts from: {name}-{namespace}.{domain}. Set your own; "
+            "example.com only suits local tests."
+        ),
+    )
+    url_scheme: Literal["http", "https"] = Field(
+        "http", description="Scheme of the model URLs KServe reports: http or https."
+    )
 
 
 # Fixed namespaces of Knative mode: Knative's net-istio and KServe's local gateway defaults point at istio-system,
@@ -217,33 +275,57 @@ KNATIVE_SERVING_NAMESPACE = "knative-serving"
 
 
 class IstioConfig(StrictModel):
-    # Istio's namespace stays istio-system: Knative's net-istio and KServe's local gateway defaults point there.
-    version: PinnedVersion = ISTIO_VERSION
-    chart_repository: ChartSource = ISTIO_CHART_REPOSITORY
+    version: PinnedVersion = Field(ISTIO_VERSION, description="Istio version (pinned).")
+    chart_repository: ChartSource = Field(
+        ISTIO_CHART_REPOSITORY, description="Where Istio's charts (base, istiod, gateway) come from."
+    )
 
 
 class GatewayServiceConfig(StrictModel):
     """The Service in front of Istio's ingress gateway, where Knative mode's traffic enters the cluster."""
 
-    # LoadBalancer (the Istio chart's default) needs a cloud or an in-cluster load balancer (MetalLB...); on kind,
-    # minikube or bare metal without one use NodePort, or ClusterIP for cluster-internal access only.
-    type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
-    # LoadBalancer only: Pulumi waits (up to kserve.timeouts.create) until the load balancer assigns an address.
-    # false: do not wait (an address may come later, or never, e.g. `minikube tunnel` not running yet).
-    wait_for_address: bool = True
+    type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = Field(
+        "LoadBalancer",
+        description=(
+            "LoadBalancer (needs a cloud or in-cluster load balancer such as MetalLB), NodePort "
+            "(kind, minikube, bare metal), or ClusterIP (cluster-internal only)."
+        ),
+    )
+    wait_for_address: bool = Field(
+        True,
+        description=(
+            "LoadBalancer only: wait (up to kserve.timeouts.create) until the load balancer assigns "
+            "an address. false: do not wait (e.g. `minikube tunnel` not running yet)."
+        ),
+    )
 
 
 class KnativeConfig(StrictModel):
     """Knative mode's networking layer (Istio) and Knative Serving, installed through the Knative Operator."""
 
-    operator_version: PinnedVersion = KNATIVE_OPERATOR_VERSION
-    serving_version: PinnedVersion = KNATIVE_SERVING_VERSION
-    operator_namespace: DnsLabel = "knative-operator"
-    istio: IstioConfig = Field(default_factory=IstioConfig)
-    gateway_service: GatewayServiceConfig = Field(default_factory=GatewayServiceConfig)
-    # The Knative operator chart instead of its release asset: an oci:// chart path or a local chart directory
-    # (`mirror.charts` sets it for a mirror).
-    operator_chart: ChartSource | None = None
+    operator_version: PinnedVersion = Field(KNATIVE_OPERATOR_VERSION, description="Knative Operator version (pinned).")
+    serving_version: PinnedVersion = Field(
+        KNATIVE_SERVING_VERSION, description="Knative Serving version the operator installs (pinned)."
+    )
+    operator_namespace: DnsLabel = Field(
+        "knative-operator", description="Namespace the Knative Operator is installed in."
+    )
+    istio: IstioConfig = Field(
+        default_factory=IstioConfig, description="Istio, Knative mode's networking layer (always in istio-system)."
+    )
+    gateway_service: GatewayServiceConfig = Field(
+        default_factory=GatewayServiceConfig,
+        description=(
+            "The Service in front of Istio's ingress gateway, where Knative mode's traffic enters the cluster."
+        ),
+    )
+    operator_chart: ChartSource | None = Field(
+        None,
+        description=(
+            "The Knative operator chart instead of its release asset: an oci:// chart path or a local chart "
+            "directory (`mirror.charts` sets it for a mirror)."
+        ),
+    )
 
     @property
     def upstream_operator_chart(self) -> str:
@@ -257,9 +339,14 @@ class KnativeConfig(StrictModel):
 class TimeoutsConfig(StrictModel):
     """Upper bounds on Pulumi's readiness waits for install objects (Deployments Available, webhooks served...)."""
 
-    create: Duration = "10m"
-    update: Duration = "10m"
-    delete: Duration = "10m"
+    create: Duration = Field(
+        "10m",
+        description=(
+            "Upper bound on waiting for an install object to become ready after creation (e.g. 90s, 10m, 1h30m)."
+        ),
+    )
+    update: Duration = Field("10m", description="Upper bound on waiting after an update.")
+    delete: Duration = Field("10m", description="Upper bound on waiting for a deletion.")
 
 
 def _check_runtimes(value: list[str]) -> list[str]:
@@ -289,28 +376,76 @@ _STANDARD_INGRESS_ONLY = ("mode", "gatewayApi", "className")
 class KServeConfig(StrictModel):
     """Install settings for KServe and the defaults every InferenceService of the stack inherits."""
 
-    # false: the cluster already runs KServe; the program declares only runtimes and models.
-    install: bool = True
-    version: PinnedVersion = KSERVE_VERSION
-    chart_repository: ChartSource = KSERVE_CHART_REPOSITORY
-    # Standard here (plain Deployments, no Knative/Istio); note the KServe chart's own default is Knative.
-    deployment_mode: DeploymentMode = "Standard"
-    mlserver_image: str = MLSERVER_IMAGE
-    namespace: DnsLabel = "kserve"
-    builtin_runtimes: Annotated[list[str], AfterValidator(_check_runtimes)] = Field(
-        default_factory=lambda: ["mlserver"]
+    install: bool = Field(
+        True,
+        description=(
+            "Install KServe and its dependencies. false: the cluster already runs KServe; the program "
+            "declares only runtimes and models (install-only keys are then refused)."
+        ),
     )
-    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
-    ingress: IngressConfig = Field(default_factory=IngressConfig)
-    knative: KnativeConfig = Field(default_factory=KnativeConfig)
-    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
-    # Deleting the InferenceService CRD deletes every model in the cluster; CRDs are kept unless this is true.
-    delete_crds_on_uninstall: bool = False
-    # Namespaces that already exist in the cluster (owned by another team or tool): models may use them,
-    # but the program neither creates nor deletes them.
-    existing_namespaces: list[DnsLabel] = Field(default_factory=list)
-    # URI prefixes a ClusterStorageContainer in the cluster serves, accepted in models[].storageUri.
-    extra_storage_uri_prefixes: list[Token] = Field(default_factory=list)
+    version: PinnedVersion = Field(
+        KSERVE_VERSION, description="KServe version to install (a pinned release, e.g. v0.20.0)."
+    )
+    chart_repository: ChartSource = Field(
+        KSERVE_CHART_REPOSITORY,
+        description=(
+            "Where KServe's Helm charts come from: an oci:// registry (e.g. a mirror), an https:// "
+            "Helm repository, or a local directory of unpacked charts."
+        ),
+    )
+    deployment_mode: DeploymentMode = Field(
+        "Standard",
+        description=(
+            "Standard (Deployments + HPA; formerly RawDeployment) or Knative (formerly Serverless); "
+            "set on every InferenceService. Changing it replaces every model."
+        ),
+    )
+    mlserver_image: str = Field(
+        MLSERVER_IMAGE,
+        description=(
+            "The MLServer image of the built-in kserve-mlserver runtime, as `<repository>:<tag>` (no "
+            "digest, never latest)."
+        ),
+    )
+    namespace: DnsLabel = Field("kserve", description="Namespace KServe's controller is installed in.")
+    builtin_runtimes: Annotated[list[str], AfterValidator(_check_runtimes)] = Field(
+        default_factory=lambda: ["mlserver"],
+        description=(
+            "KServe's built-in ClusterServingRuntimes to install; must include mlserver. E.g. add "
+            "sklearnserver for V1 sklearn models."
+        ),
+    )
+    cert_manager: CertManagerConfig = Field(
+        default_factory=CertManagerConfig, description="cert-manager, which issues the KServe webhook's certificate."
+    )
+    ingress: IngressConfig = Field(
+        default_factory=IngressConfig, description="How clients outside the cluster reach the models."
+    )
+    knative: KnativeConfig = Field(
+        default_factory=KnativeConfig,
+        description="Knative mode only: Istio and Knative Serving, installed through the Knative Operator.",
+    )
+    timeouts: TimeoutsConfig = Field(
+        default_factory=TimeoutsConfig, description="How long Pulumi waits for install objects to become ready."
+    )
+    delete_crds_on_uninstall: bool = Field(
+        False,
+        description=(
+            "Delete KServe's CRDs when the install is removed. Deleting the InferenceService CRD "
+            "deletes every model in the cluster, so CRDs are kept unless this is true."
+        ),
+    )
+    existing_namespaces: list[DnsLabel] = Field(
+        default_factory=list,
+        description=(
+            "Namespaces that already exist in the cluster (owned by another team or tool): models may "
+            "use them, but the program neither creates nor deletes them."
+        ),
+    )
+    extra_storage_uri_prefixes: list[Token] = Field(
+        default_factory=list,
+        description=("URI prefixes a ClusterStorageContainer in the cluster serves, accepted in models[].storageUri."),
+    )
 
     @field_validator("mlserver_image")
     @classmethod

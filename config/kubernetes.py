@@ -591,7 +591,14 @@ def _check_env_list(value: list[EnvVar]) -> list[EnvVar]:
     return value
 
 
-EnvList = Annotated[list[EnvVar], BeforeValidator(_env_from_mapping), AfterValidator(_check_env_list)]
+EnvList = Annotated[
+    list[EnvVar],
+    # The JSON Schema (editors) offers both forms the validator accepts.
+    BeforeValidator(
+        _env_from_mapping, json_schema_input_type=list[EnvVar] | dict[str, str | int | float | bool | None]
+    ),
+    AfterValidator(_check_env_list),
+]
 
 
 class Toleration(StrictModel):

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from config.base import StrictModel
 from config.images import RegistryPrefix
@@ -186,15 +186,34 @@ def _check_manifest_mirror(value: str) -> str:
 class MirrorConfig(StrictModel):
     """A private registry (and chart and file mirrors) that everything the stack deploys is pulled from."""
 
-    # Registry host and path the images are copied to (no scheme): `registry.internal:5000/kserve-mirror`.
-    registry: RegistryPrefix
-    # oci:// registry path the charts are pushed to, or a local directory of unpacked charts (relative paths are
-    # read from the project directory). Unset: charts come from their upstream sources or the per-chart keys.
-    charts: Annotated[ChartSource, AfterValidator(_check_chart_mirror)] | None = None
-    # https:// URL prefix or local directory holding the remote manifests (the Gateway API release manifest).
-    manifests: Annotated[str, AfterValidator(_check_manifest_mirror)] | None = None
-    # The models' and custom runtimes' own images too (opt-in: a team often pushes those to the mirror itself).
-    custom_images: bool = False
+    registry: RegistryPrefix = Field(
+        description=(
+            "Registry host and path every image is copied to and pulled from (no scheme), e.g. "
+            "`registry.internal:5000/kserve-mirror`; an image keeps its path and drops its source "
+            "host."
+        )
+    )
+    charts: Annotated[ChartSource, AfterValidator(_check_chart_mirror)] | None = Field(
+        None,
+        description=(
+            "oci:// registry path the charts are pushed to, or a local directory of unpacked charts "
+            "(relative to the project directory). Unset: charts come from their upstream sources or "
+            "the per-chart keys."
+        ),
+    )
+    manifests: Annotated[str, AfterValidator(_check_manifest_mirror)] | None = Field(
+        None,
+        description=(
+            "https:// URL prefix or local directory holding the remote manifests (the Gateway API release manifest)."
+        ),
+    )
+    custom_images: bool = Field(
+        False,
+        description=(
+            "Also pull the models' and custom runtimes' own images from the mirror (opt-in: a team "
+            "often pushes those to the mirror itself)."
+        ),
+    )
 
     def image(self, source: str) -> str:
         return mirror_image(source, self.registry)
@@ -473,7 +492,7 @@ def mirror_issues(mirror: MirrorConfig, kserve: KServeConfig, values: Mapping[st
                 yield (
                     ("mirror", "manifests"),
                     f"has no {target} (the mirror of {url}): download it there "
-                    "(`python -m offline.mirror --format helm` prints the command)",
+                    "(`python -m cli mirror --format helm` prints the command)",
                 )
     # Keeping the path and dropping the host can send two sources to one repository of the mirror.
     sources: list[tuple[tuple[str | int, ...], str]] = [(("mirror", "registry"), i.source) for i in images_of(kserve)]

@@ -1,6 +1,6 @@
 """The one translation "model entry -> MLServer settings", shared by the cluster and the local server.
 
-The InferenceService carries `mlserver_env(model)` as container env; `serve_local.py` writes
+The InferenceService carries `mlserver_env(model)` as container env; `python -m cli serve` writes
 `settings_json(...)` / `model_settings_json(...)` for the same entry *and* passes the same env. Both derive
 from `MLServerTuning` through the table `TUNING_SETTINGS` below, so a setting cannot reach one side only.
 
@@ -196,7 +196,7 @@ def env_conflicts(model: ModelConfig) -> Iterator[tuple[tuple[str | int, ...], s
                     ("env", index, "name"),
                     (
                         f"{var.name} is derived from mlserver.{setting.config_key}; set that instead of the env "
-                        "var, so the cluster and `serve_local.py` use the same value"
+                        "var, so the cluster and `python -m cli serve` use the same value"
                     ),
                 )
     yield from port_role_conflicts(model)

@@ -109,21 +109,32 @@ ImageRef = Annotated[str, AfterValidator(_check_image)]
 class MLServerTuning(StrictModel):
     """MLServer settings for this model; they reach the server as `MLSERVER_*` env, locally and on the cluster."""
 
-    # Inference worker processes (MLServer's `parallel_workers`; 0 serves in the main process).
-    parallel_workers: int | None = Field(default=None, ge=0)
-    # Adaptive batching: group up to this many requests ...
-    max_batch_size: int | None = Field(default=None, ge=1)
-    # ... waiting at most this many seconds for a batch to fill.
-    max_batch_time: float | None = Field(default=None, ge=0)
-    # The model version MLServer reports and also serves at /v2/models/<name>/versions/<version>/infer.
-    model_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=63)
+    parallel_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description=("Inference worker processes (MLServer's `parallel_workers`; 0 serves in the main process)."),
+    )
+    max_batch_size: int | None = Field(
+        default=None, ge=1, description="Adaptive batching: group up to this many requests ..."
+    )
+    max_batch_time: float | None = Field(
+        default=None, ge=0, description="... waiting at most this many seconds for a batch to fill."
+    )
+    model_version: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=63,
+        description=(
+            "The model version MLServer reports and also serves at /v2/models/<name>/versions/<version>/infer."
+        ),
+    )
 
 
 class ModelRef(StrictModel):
     """A model's former identity (`renamedFrom`)."""
 
-    name: IsvcName
-    namespace: DnsLabel
+    name: IsvcName = Field(description="The model's name before the rename.")
+    namespace: DnsLabel = Field(description="The model's namespace before the move.")
 
     @property
     def key(self) -> str:
@@ -158,23 +169,45 @@ class CanaryConfig(StrictModel):
     fixed replicas, `minReplicas` (default: the stable minReplicas x trafficPercent / 100, rounded up).
     """
 
-    # KServe's `predictor.name` of the canary: its Deployment and Service are `<model>-<name>-predictor`.
-    # Default: `canary` for the first entry, `canary-<n>` for the n-th (config/kserve_admission.py).
-    name: PredictorName | None = None
-    traffic_percent: int = Field(ge=0, le=100)
-    storage_uri: str | None = None
-    format_version: str | None = None
-    runtime: DnsLabel | None = None
-    image: ImageRef | None = None
-    env: EnvList | None = None
-    args: list[str] | None = None
-    resources: ResourceRequirements | None = None
-    min_replicas: Int32 | None = Field(default=None, ge=0)
-    # Accepted only to be refused with KServe's reason (canaries run at fixed replicas): `fixed_replica_issues`.
-    max_replicas: Int32 | None = None
-    scale_metric: ScaleMetric | None = None
-    scale_target: Int32 | None = None
-    auto_scaling: dict | None = None
+    name: PredictorName | None = Field(
+        None,
+        description=(
+            "KServe's `predictor.name` of the canary: its Deployment and Service are "
+            "`<model>-<name>-predictor`. Default: `canary` for the first entry, `canary-<n>` for the "
+            "n-th (config/kserve_admission.py)."
+        ),
+    )
+    traffic_percent: int = Field(
+        ge=0,
+        le=100,
+        description=("Share of the model's traffic for this canary, 1..100 (all canaries together at most 100)."),
+    )
+    storage_uri: str | None = Field(None, description="Artifact of the canary, replacing the model's.")
+    format_version: str | None = Field(None, description="Format version of the canary, replacing the model's.")
+    runtime: DnsLabel | None = Field(None, description="Runtime of the canary, replacing the model's.")
+    image: ImageRef | None = Field(None, description="Custom image of the canary, replacing the model's.")
+    env: EnvList | None = Field(None, description="Environment of the canary, replacing the model's.")
+    args: list[str] | None = Field(None, description="Container arguments of the canary, replacing the model's.")
+    resources: ResourceRequirements | None = Field(None, description="Resources of the canary, replacing the model's.")
+    min_replicas: Int32 | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Fixed replicas of the canary, at most the model's; default: the model's minReplicas x "
+            "trafficPercent / 100, rounded up."
+        ),
+    )
+    max_replicas: Int32 | None = Field(
+        None,
+        description=(
+            "Accepted only to be refused with KServe's reason (canaries run at fixed replicas): `fixed_replica_issues`."
+        ),
+    )
+    scale_metric: ScaleMetric | None = Field(
+        None, description="Refused: a canary runs at fixed replicas (set minReplicas)."
+    )
+    scale_target: Int32 | None = Field(None, description="Refused: a canary runs at fixed replicas (set minReplicas).")
+    auto_scaling: dict | None = Field(None, description="Refused: a canary runs at fixed replicas (set minReplicas).")
 
     @field_validator("storage_uri")
     @classmethod
@@ -196,81 +229,301 @@ class CanaryConfig(StrictModel):
 class ModelDefaults(StrictModel):
     """`modelDefaults`: settings every model of the stack inherits unless it sets its own."""
 
-    readiness_timeout: Duration = DEFAULT_READINESS_TIMEOUT
+    readiness_timeout: Duration = Field(
+        DEFAULT_READINESS_TIMEOUT,
+        description=("How long `pulumi up` waits for each InferenceService's condition Ready (90s, 10m, 1h30m)."),
+    )
 
 
 class ModelConfig(StrictModel):
     """One model of the stack; becomes one `serving.kserve.io/v1beta1` InferenceService."""
 
-    name: IsvcName
-    namespace: DnsLabel
+    name: IsvcName = Field(
+        description=(
+            "InferenceService name: lower-case letters, digits and '-', starting with a letter. "
+            "Renaming replaces the model (see renamedFrom)."
+        )
+    )
+    namespace: DnsLabel = Field(
+        description=(
+            "Namespace of the InferenceService; the stack creates it unless it is listed in kserve.existingNamespaces."
+        )
+    )
 
-    # Built-in runtime form.
-    format: ModelFormat | None = None
-    format_version: str | None = None
-    protocol_version: ProtocolVersion | None = None
-    runtime: DnsLabel | None = None
-    # The runtime image tag for this model (KServe substitutes it into the runtime's image).
-    runtime_version: RuntimeVersion | None = None
-    # The artifact as a `storage-config` Secret entry plus a path: the alternative to storageUri.
-    storage: ModelStorage | None = None
+    format: ModelFormat | None = Field(
+        None,
+        description=(
+            "A format some runtime supports: `sklearn`, `xgboost`, `lightgbm`, `mlflow` (built-ins) "
+            "or a custom runtime's format."
+        ),
+    )
+    format_version: str | None = Field(
+        None,
+        description=(
+            'Model format version, e.g. `"1"` (matches a runtime\'s version exactly or as its major '
+            "part: `1.5` -> `1`)."
+        ),
+    )
+    protocol_version: ProtocolVersion | None = Field(
+        None,
+        description=(
+            "`v1`, `v2`, `grpc-v1`, `grpc-v2` (MLServer speaks V2; **KServe's own default is `v1`**, "
+            "see the config details). Default: `v2`."
+        ),
+    )
+    runtime: DnsLabel | None = Field(
+        None,
+        description=(
+            "Name a runtime explicitly: an enabled built-in (`kserve-mlserver`; "
+            "`kserve-sklearnserver`, `kserve-xgbserver`, `kserve-lgbserver` when listed in "
+            "`kserve.builtinRuntimes`) or one from `runtimes`. Default: auto-selected."
+        ),
+    )
+    runtime_version: RuntimeVersion | None = Field(
+        None,
+        description=(
+            "The runtime image tag for this model (KServe substitutes it), e.g. `1.7.1`; never "
+            "`latest`. Default: the runtime's."
+        ),
+    )
+    storage: ModelStorage | None = Field(
+        None,
+        description=(
+            "Instead of `storageUri`: `{key, path, parameters, schemaPath}`; `key` names an entry of "
+            "the `storage-config` Secret in the model's namespace (JSON with `type` "
+            "`s3`/`hdfs`/`webhdfs`, endpoint, credentials; the Secret is yours to create), `path` the "
+            "artifact inside that storage, `parameters` override the entry (e.g. `bucket`)."
+        ),
+    )
 
-    # Custom MLServer image form.
-    image: ImageRef | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
-    # The name the custom server registers its model under (its model-settings.json `name`): the V2 path
-    # segment. Built-in runtimes always use the InferenceService name.
-    model_name: str | None = None
+    image: ImageRef | None = Field(
+        None,
+        description=(
+            "Pinned image reference (`repo:tag` or `repo@sha256:...`; never untagged or `latest`); "
+            "without a registry host it is pulled from `customImages.registry`."
+        ),
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="The port the server listens on (one unnamed port; or use `ports`). Default: `8080`.",
+    )
+    model_name: str | None = Field(
+        None,
+        description=(
+            "The name the server registers the model under (its `model-settings.json` name): the V2 "
+            "path. Default: the entry's `name`."
+        ),
+    )
 
-    # Both forms.
-    storage_uri: str | None = None
-    # Named container ports (gRPC: h2c / grpc); the first is the one KServe serves.
-    ports: PortList | None = None
-    # Request/response logging, rollout strategy (Standard), batcher, Knative concurrency limit, request timeout.
-    logger: LoggerConfig | None = None
-    deployment_strategy: DeploymentStrategy | None = None
-    batcher: BatcherConfig | None = None
-    container_concurrency: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    timeout: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    env: EnvList = Field(default_factory=list)
-    args: list[str] = Field(default_factory=list)
-    resources: ResourceRequirements | None = None
-    min_replicas: Int32 | None = Field(default=None, ge=0)
-    max_replicas: Int32 | None = Field(default=None, ge=0)
-    canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
-    service_account_name: DnsSubdomain | None = None
-    node_selector: LabelMap = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
-    labels: LabelMap = Field(default_factory=dict)
-    annotations: AnnotationMap = Field(default_factory=dict)
-    mlserver: MLServerTuning | None = None
+    storage_uri: str | None = Field(
+        None,
+        description=(
+            "Where the artifact is: `gs://`, `s3://`, `pvc://`, `file://`, `http(s)://`, `hdfs://`, "
+            "`webhdfs://`, `oci://`, `oci+native://`, `hf://`; `oci://` and `oci+native://` images "
+            "pinned (a tag other than `latest`, or a digest). Default: required unless `storage`. "
+            "optional: KServe's storage initializer downloads it to `/mnt/models`."
+        ),
+    )
+    ports: PortList | None = Field(
+        None,
+        description=(
+            "`[{name, containerPort}]` (protocol TCP); the first is the port KServe serves. gRPC: "
+            "name it `h2c` in Knative mode (Knative allows one port, named `h2c` or `http1`), "
+            "`grpc...` or `h2c` in Standard mode (KServe routes it as HTTP/2); `protocolVersion: "
+            "grpc-*` requires it. On MLServer the ports also set `MLSERVER_HTTP_PORT` / "
+            "`MLSERVER_GRPC_PORT` (one HTTP and one gRPC port at most; those env vars are then "
+            "refused in `env`). Default: the runtime's (8080)."
+        ),
+    )
+    logger: LoggerConfig | None = Field(
+        None,
+        description=(
+            "Request/response logging by KServe's agent sidecar: `mode` (`all` default, `request`, "
+            "`response`), `url` (`http(s)://...`, or `s3://` / `gs://` / `abfs://` with `storage`; "
+            "default: the cluster's `logger.defaultUrl`), `metadataHeaders`, `metadataAnnotations`, "
+            "`storage` `{key, path, parameters, serviceAccountName}` to write to blob storage (key, "
+            "path and parameters together, as KServe requires)."
+        ),
+    )
+    deployment_strategy: DeploymentStrategy | None = Field(
+        None,
+        description=(
+            "Standard mode only: `{type: RollingUpdate|Recreate, rollingUpdate: {maxSurge, "
+            'maxUnavailable}}`, each a whole number or `"N%"` (not both 0; a bare `"1"` string is '
+            "refused, as the API server refuses it). Default: Deployment default."
+        ),
+    )
+    batcher: BatcherConfig | None = Field(
+        None,
+        description=(
+            "KServe's batching sidecar: `{maxBatchSize, maxLatency (ms), timeout (s)}`; V1 models "
+            "only (it splits V1 `instances`); for MLServer (V2) use `mlserver.maxBatchSize` / "
+            "`maxBatchTime`, not both."
+        ),
+    )
+    container_concurrency: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="Knative mode only: hard limit of concurrent requests per pod (>= 0). Default: unlimited.",
+    )
+    timeout: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description=(
+            "Request timeout in seconds (Knative revision timeout, at most 600 by Knative's default; "
+            "the HTTPRoute timeout in Standard mode). Default: the cluster's."
+        ),
+    )
+    env: EnvList = Field(
+        default_factory=list,
+        description=(
+            "A mapping `NAME: value`, or the Kubernetes list form with `valueFrom`; `PYTHONPATH` is "
+            "refused, as KServe's webhook refuses it. Custom images: `PROTOCOL` must be `v1` or `v2` "
+            "(default `PROTOCOL: v2`)."
+        ),
+    )
+    args: list[str] = Field(default_factory=list, description="Container arguments.")
+    resources: ResourceRequirements | None = Field(
+        None,
+        description=(
+            "`requests`/`limits` of Kubernetes quantities; requests within limits; extended resources "
+            "(`nvidia.com/gpu`, `amd.com/gpu`) whole numbers with request = limit. Default: KServe's "
+            "runtime defaults."
+        ),
+    )
+    min_replicas: Int32 | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Minimum replicas; `minReplicas <= maxReplicas` unless `maxReplicas` is 0. Default: KServe's (1)."
+        ),
+    )
+    max_replicas: Int32 | None = Field(
+        default=None, ge=0, description="Maximum replicas; 0 means no upper bound. Default: KServe's (1)."
+    )
+    canary_traffic_percent: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Knative mode only, 0..100: the share of traffic for the latest revision.",
+    )
+    service_account_name: DnsSubdomain | None = Field(
+        None, description="An existing ServiceAccount the predictor runs as (not with storageCredentials)."
+    )
+    node_selector: LabelMap = Field(
+        default_factory=dict,
+        description=("Node labels the predictor must run on, e.g. `cloud.google.com/gke-accelerator: nvidia-l4`."),
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list,
+        description=(
+            "Kubernetes tolerations (`key`, `operator` `Exists`/`Equal`, `value`, `effect`, `tolerationSeconds`)."
+        ),
+    )
+    labels: LabelMap = Field(default_factory=dict, description="Labels on the InferenceService.")
+    annotations: AnnotationMap = Field(default_factory=dict, description="Annotations on the InferenceService.")
+    mlserver: MLServerTuning | None = Field(
+        None,
+        description=(
+            "MLServer tuning: parallelWorkers, maxBatchSize, maxBatchTime (reach the pod as "
+            "MLSERVER_* env, and `python -m cli serve` alike)."
+        ),
+    )
 
-    # Scheduling.
-    affinity: Affinity | None = None
-    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list)
-    # Mount the ServiceAccount token into predictor pods (off: predictors do not call the Kubernetes API).
-    automount_service_account_token: bool = False
+    affinity: Affinity | None = Field(
+        None,
+        description=(
+            "`nodeAffinity`, `podAffinity`, `podAntiAffinity`, typed as Kubernetes spells them (a typo is an error)."
+        ),
+    )
+    image_pull_secrets: list[DnsSubdomain] = Field(
+        default_factory=list, description="Names of registry Secrets in the model's namespace."
+    )
+    automount_service_account_token: bool = Field(
+        False,
+        description=(
+            "Mount the ServiceAccount token into predictor pods (off: predictors do not call the Kubernetes API)."
+        ),
+    )
 
-    # Autoscaling (rules per deployment mode: `mode_issues`).
-    scale_metric: ScaleMetric | None = None
-    scale_target: Int32 | None = Field(default=None, ge=1)
-    autoscaler_class: AutoscalerClass | None = None
-    # The structured spec (resource / external / pod metrics) the HPA or KEDA scales on.
-    auto_scaling: AutoScalingConfig | None = None
+    scale_metric: ScaleMetric | None = Field(
+        None,
+        description=(
+            "Standard + `hpa`: `cpu` or `memory`; Knative: `concurrency` or `rps`. Default: `cpu` "
+            "(Standard), `concurrency` (Knative)."
+        ),
+    )
+    scale_target: Int32 | None = Field(
+        default=None, ge=1, description="Target per replica for scaleMetric; with cpu a utilisation percentage 1..100."
+    )
+    autoscaler_class: AutoscalerClass | None = Field(
+        None,
+        description=(
+            "Standard mode only: `hpa`, `keda` (no `scaleMetric`; may scale to zero), `external` or "
+            "`none` (no `scaleMetric`/`scaleTarget`); set as the `serving.kserve.io/autoscalerClass` "
+            "annotation. Default: `hpa`."
+        ),
+    )
+    auto_scaling: AutoScalingConfig | None = Field(
+        None,
+        description=(
+            "Standard mode, `hpa` (Resource metrics only, cpu as `Utilization`; KServe's HPA ignores "
+            "`behavior`) or `keda` (Resource, External, PodMetric, `behavior`): `{metrics: [{type, "
+            "resource|external|podmetric}], behavior}` as KServe spells it; not with "
+            "`scaleMetric`/`scaleTarget`; KEDA: cpu targets `Utilization`, memory `AverageValue` >= "
+            "1Mi or `Utilization`, External/PodMetric need `query` and `target.value`; never copied "
+            "to canaries."
+        ),
+    )
 
-    # Rollouts: Standard mode's list form; `canaryTrafficPercent` above is Knative's.
-    canary: list[CanaryConfig] = Field(default_factory=list)
+    canary: list[CanaryConfig] = Field(
+        default_factory=list,
+        description=(
+            "Standard mode only: list of `{trafficPercent, ...}`; each becomes a `spec.canary[]` "
+            "predictor: this model with the canary's `storageUri`, `formatVersion`, `runtime`, "
+            "`image`, `env`, `args`, `resources` replacing its own; traffic sum <= 100. A canary runs "
+            "at fixed replicas: `minReplicas` (at most the model's; default: the model's "
+            "`minReplicas` x `trafficPercent` / 100, rounded up), never `maxReplicas`, `scaleMetric`, "
+            "`scaleTarget` or `autoScaling`, and none are inherited. `name` is its `predictor.name` "
+            "(default `canary`, then `canary-2`, ...; KServe's Deployment and Service are "
+            "`<model>-<name>-predictor`): set it before reordering canaries, or the rename replaces "
+            "their Deployments. A custom image needs `storageUri` on the model to take canaries."
+        ),
+    )
 
-    # The `storageCredentials` entry (same namespace) whose ServiceAccount the predictor runs as.
-    storage_credentials: DnsLabel | None = None
-    # How long `pulumi up` waits for the model to become Ready (default: modelDefaults.readinessTimeout).
-    readiness_timeout: Duration | None = None
-    # Where this entry lived before a rename or namespace move: kept as a Pulumi alias so the change is planned
-    # as a create-before-delete replacement of the same resource, not an unrelated delete and create.
-    renamed_from: ModelRef | None = None
-    # false: validated (and servable locally with serve_local.py) but not declared on the cluster, e.g. a custom image
-    # not pushed yet. Switching it off for a live model deletes that model, as removing the entry does.
-    deploy: bool = True
+    storage_credentials: DnsLabel | None = Field(
+        None,
+        description=(
+            "Name of a `storageCredentials` entry in the same namespace: the predictor runs as its ServiceAccount."
+        ),
+    )
+    readiness_timeout: Duration | None = Field(
+        None,
+        description=(
+            "How long `pulumi up` waits for condition Ready (`90s`, `10m`, `1h30m`). Default: "
+            "`modelDefaults.readinessTimeout`."
+        ),
+    )
+    renamed_from: ModelRef | None = Field(
+        None,
+        description=(
+            "Where this entry lived before a rename or namespace move: kept as a Pulumi alias so the "
+            "change is planned as a create-before-delete replacement of the same resource, not an "
+            "unrelated delete and create."
+        ),
+    )
+    deploy: bool = Field(
+        True,
+        description=(
+            "`false`: the entry is validated (and `python -m cli serve` serves it) but not declared "
+            "on the cluster, e.g. a custom image not pushed yet. Setting it on a live model deletes "
+            "that model, as removing the entry does."
+        ),
+    )
 
     @property
     def key(self) -> str:

@@ -55,55 +55,99 @@ ModelKey = Annotated[str, AfterValidator(_check_model_key)]
 class DashboardsConfig(StrictModel):
     """A Grafana dashboard in a ConfigMap that Grafana's dashboard sidecar picks up."""
 
-    enabled: bool = True
-    # Namespace of the dashboard ConfigMap; unset: `monitoring.namespace` (the sidecar's default
-    # `searchNamespace` in kube-prometheus-stack is Grafana's own namespace).
-    namespace: DnsLabel | None = None
-    labels: LabelMap = Field(default_factory=lambda: dict(DEFAULT_DASHBOARD_LABELS))
+    enabled: bool = Field(True, description="Ship the Grafana dashboard as a ConfigMap the Grafana sidecar loads.")
+    namespace: DnsLabel | None = Field(
+        None,
+        description=(
+            "Namespace of the dashboard ConfigMap; unset: `monitoring.namespace` (the sidecar's "
+            "default `searchNamespace` in kube-prometheus-stack is Grafana's own namespace)."
+        ),
+    )
+    labels: LabelMap = Field(
+        default_factory=lambda: dict(DEFAULT_DASHBOARD_LABELS),
+        description=(
+            "Labels on the dashboard ConfigMap; Grafana's dashboard sidecar picks up ConfigMaps carrying its label."
+        ),
+    )
 
 
 class AlertThresholds(StrictModel):
     """Bounds an alert fires on; each may be overridden per model under `monitoring.models`."""
 
-    # Share of inference requests that fail (MLServer's model_infer_request_failure_total over all requests).
-    error_ratio: Ratio | None = None
-    # 99th percentile of the REST inference latency, in seconds.
-    latency_p99_seconds: Seconds | None = None
+    error_ratio: Ratio | None = Field(
+        None,
+        description=(
+            "Share of inference requests that fail (MLServer's model_infer_request_failure_total over all requests)."
+        ),
+    )
+    latency_p99_seconds: Seconds | None = Field(
+        None, description="99th percentile of the REST inference latency, in seconds."
+    )
 
 
 class AlertsConfig(StrictModel):
-    enabled: bool = True
-    error_ratio: Ratio = 0.05
-    latency_p99_seconds: Seconds = 1.0
-    # How long no replica of a model may be scraped successfully before "stops serving" fires.
-    not_serving_for: Duration = "5m"
-    # How long the error ratio or the latency must stay above its bound before the alert fires.
-    sustained_for: Duration = "10m"
-    # Labels on every alert (e.g. routing in Alertmanager).
-    labels: LabelMap = Field(default_factory=lambda: {"severity": "warning"})
+    enabled: bool = Field(True, description="Declare the PrometheusRule with the model alerts.")
+    error_ratio: Ratio = Field(
+        0.05, description="Alert when this share of inference requests fails (0..1), sustained for sustainedFor."
+    )
+    latency_p99_seconds: Seconds = Field(
+        1.0,
+        description=(
+            "Alert when the 99th percentile of REST inference latency exceeds this many seconds, "
+            "sustained for sustainedFor."
+        ),
+    )
+    not_serving_for: Duration = Field(
+        "5m", description='How long no replica of a model may be scraped successfully before "stops serving" fires.'
+    )
+    sustained_for: Duration = Field(
+        "10m", description=("How long the error ratio or the latency must stay above its bound before the alert fires.")
+    )
+    labels: LabelMap = Field(
+        default_factory=lambda: {"severity": "warning"},
+        description="Labels on every alert (e.g. routing in Alertmanager).",
+    )
 
 
 class ModelMonitoring(AlertThresholds):
     """Per-model settings: `model` names an entry of `models` as `namespace/name`."""
 
-    model: ModelKey
-    # Custom MLServer images only: the metrics_port the image's settings.json sets.
-    metrics_port: Port | None = None
+    model: ModelKey = Field(description="The model these settings are for, as namespace/name (an entry of models).")
+    metrics_port: Port | None = Field(
+        None, description="Custom MLServer images only: the metrics_port the image's settings.json sets."
+    )
 
 
 class MonitoringConfig(StrictModel):
-    enabled: bool = False
-    # Namespace the Prometheus (Operator) runs in: the PodMonitors, ServiceMonitor and PrometheusRule go there and
-    # the model namespaces' NetworkPolicy admits it on the metrics port.
-    namespace: DnsLabel = "monitoring"
-    # Labels the Prometheus' podMonitorSelector / serviceMonitorSelector / ruleSelector match.
-    selector_labels: LabelMap = Field(default_factory=lambda: dict(DEFAULT_SELECTOR_LABELS))
-    scrape_interval: Duration = "30s"
-    # Also scrape KServe's controller (its kube-rbac-proxy on 8443).
-    kserve_controller: bool = True
-    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    models: list[ModelMonitoring] = Field(default_factory=list)
+    enabled: bool = Field(
+        False,
+        description=(
+            "Scrape every model's MLServer metrics with the Prometheus Operator, ship a Grafana "
+            "dashboard and alerts. Needs the Prometheus Operator CRDs in the cluster."
+        ),
+    )
+    namespace: DnsLabel = Field(
+        "monitoring",
+        description=(
+            "Namespace the Prometheus (Operator) runs in: the PodMonitors, ServiceMonitor and "
+            "PrometheusRule go there and the model namespaces' NetworkPolicy admits it on the metrics "
+            "port."
+        ),
+    )
+    selector_labels: LabelMap = Field(
+        default_factory=lambda: dict(DEFAULT_SELECTOR_LABELS),
+        description="Labels the Prometheus' podMonitorSelector / serviceMonitorSelector / ruleSelector match.",
+    )
+    scrape_interval: Duration = Field("30s", description="How often Prometheus scrapes the models (e.g. 30s).")
+    kserve_controller: bool = Field(True, description="Also scrape KServe's controller (its kube-rbac-proxy on 8443).")
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description="The Grafana dashboard.")
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="Alerts for every model: not serving, error ratio, latency."
+    )
+    models: list[ModelMonitoring] = Field(
+        default_factory=list,
+        description=("Per-model overrides of the alert thresholds (and a custom image's metrics port), by model name."),
+    )
 
     @model_validator(mode="after")
     def _unique_models(self) -> MonitoringConfig:

@@ -17,11 +17,28 @@ PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 class NetworkPolicyConfig(StrictModel):
     """A default-deny ingress NetworkPolicy per model namespace, admitting only what must reach the predictors."""
 
-    enabled: bool = True
-    # Further namespaces whose pods may call the predictors (e.g. `monitoring` for Prometheus scraping). Unset (None)
-    # is not `[]`: where the program cannot know who calls the predictors (an existing KServe, an ingress
-    # controller it does not install) the user must say, even if the answer is "nobody else" (`[]`).
-    allow_from_namespaces: list[DnsLabel] | None = None
+    enabled: bool = Field(
+        True,
+        description=(
+            "A default-deny ingress NetworkPolicy in each model namespace, admitting pods of the "
+            "namespace itself, what this stack installs in front of the models (the KServe "
+            "controller, `kserve`; Envoy Gateway's proxies, `envoy-gateway-system`, in Standard mode "
+            "with Gateway API; Knative, `knative-serving`, and the Istio ingress gateway, "
+            "`istio-system`, in Knative mode) and `allowFromNamespaces`. `false` is the documented "
+            "switch to leave ingress open."
+        ),
+    )
+    allow_from_namespaces: list[DnsLabel] | None = Field(
+        None,
+        description=(
+            "Further namespaces admitted, e.g. `monitoring` for Prometheus scraping. **Required** "
+            "(`[]` counts) where the program cannot know who calls the models: `kserve.install: "
+            "false` (the cluster's own KServe; only the listed namespaces are admitted), "
+            "`ingress.mode: ingressClass` (the controller's namespace, e.g. `ingress-nginx`) and "
+            "`ingress.gatewayApi.envoyGateway.install: false` (the namespace of the other "
+            "controller's gateway proxies). Default: unset (`[]`)."
+        ),
+    )
 
 
 def installed_client_namespaces(kserve: KServeConfig) -> list[str]:
@@ -70,12 +87,21 @@ def _unknown_callers(kserve: KServeConfig) -> str:
 
 
 class NamespacesConfig(StrictModel):
-    # Pod Security Admission level enforced in model namespaces. Unset: `restricted` in Standard mode, where every
-    # pod KServe creates can meet it, and `baseline` (with `restricted` warnings) in Knative mode, whose injected
-    # queue-proxy sidecar is outside this program's control.
-    pod_security: PodSecurityLevel | None = None
-    network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig)
-    labels: LabelMap = Field(default_factory=dict)
+    pod_security: PodSecurityLevel | None = Field(
+        None,
+        description=(
+            "Pod Security Admission level enforced (`restricted`, `baseline`, `privileged`); below "
+            "`restricted` the namespace still warns and audits against `restricted`. Knative mode "
+            "defaults to `baseline` because Knative injects its queue-proxy sidecar, which this "
+            "program does not control. Default: `restricted` in Standard mode, `baseline` in Knative "
+            "mode."
+        ),
+    )
+    network_policy: NetworkPolicyConfig = Field(
+        default_factory=NetworkPolicyConfig,
+        description=("A default-deny ingress NetworkPolicy in each model namespace, admitting what calls the models."),
+    )
+    labels: LabelMap = Field(default_factory=dict, description="Extra labels on every model namespace.")
 
     def network_policy_issues(self, kserve: KServeConfig) -> Iterator[tuple[tuple[str, ...], str]]:
         """The NetworkPolicy's callers must be known: from the install, or said by the user (paths from the root)."""

@@ -50,9 +50,13 @@ def _check_port_name(value: str) -> str:
 class ServingPort(StrictModel):
     """One port the predictor container listens on (a Kubernetes `containerPort`)."""
 
-    name: Annotated[str, AfterValidator(_check_port_name)] | None = None
-    container_port: int = Field(ge=1, le=65535)
-    protocol: Literal["TCP"] = "TCP"
+    name: Annotated[str, AfterValidator(_check_port_name)] | None = Field(
+        None, description="Port name; gRPC: h2c in Knative mode, grpc... or h2c in Standard mode."
+    )
+    container_port: int = Field(
+        ge=1, le=65535, description="Port number the server listens on; the first port is the one KServe serves."
+    )
+    protocol: Literal["TCP"] = Field("TCP", description="TCP (the only protocol KServe serves).")
 
     @property
     def is_grpc(self) -> bool:
@@ -114,22 +118,38 @@ class LoggerStorage(StrictModel):
     """Where the logger writes (blob storage) instead of posting to a URL: credentials from the `storage-config`
     Secret entry `key`, as for the model storage spec."""
 
-    key: ConfigMapKey | None = None
-    path: StoragePath | None = None
-    parameters: StorageParameters | None = None
-    service_account_name: DnsLabel | None = None
+    key: ConfigMapKey | None = Field(None, description="Entry of the storage-config Secret to write with.")
+    path: StoragePath | None = Field(None, description="Path inside the storage.")
+    parameters: StorageParameters | None = Field(None, description="Overrides of the storage entry.")
+    service_account_name: DnsLabel | None = Field(None, description="ServiceAccount the agent writes as.")
 
 
 class LoggerConfig(StrictModel):
     """`predictor.logger`: KServe's agent sidecar copies requests and/or responses as CloudEvents."""
 
-    mode: Literal["all", "request", "response"] = "all"
-    # Where the events go; unset: the cluster default (`logger.defaultUrl` of the inferenceservice-config ConfigMap).
-    url: str | None = None
-    storage: LoggerStorage | None = None
-    # Request headers / InferenceService annotations copied into each event.
-    metadata_headers: list[HeaderName] = Field(default_factory=list)
-    metadata_annotations: list[AnnotationKey] = Field(default_factory=list)
+    mode: Literal["all", "request", "response"] = Field(
+        "all", description="What KServe's agent logs: all, request or response."
+    )
+    url: str | None = Field(
+        None,
+        description=(
+            "Where the events go; unset: the cluster default (`logger.defaultUrl` of the "
+            "inferenceservice-config ConfigMap)."
+        ),
+    )
+    storage: LoggerStorage | None = Field(
+        None,
+        description=(
+            "Write the log to blob storage: {key, path, parameters, serviceAccountName} (key, path "
+            "and parameters together, as KServe requires)."
+        ),
+    )
+    metadata_headers: list[HeaderName] = Field(
+        default_factory=list, description="Request headers / InferenceService annotations copied into each event."
+    )
+    metadata_annotations: list[AnnotationKey] = Field(
+        default_factory=list, description="InferenceService annotations copied into each log record."
+    )
 
     def manifest(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mode": self.mode}
@@ -178,16 +198,24 @@ def _is_zero(value: int | str | None) -> bool:
 
 
 class RollingUpdate(StrictModel):
-    max_surge: IntOrPercent | None = None
-    max_unavailable: IntOrPercent | None = None
+    max_surge: IntOrPercent | None = Field(
+        None,
+        description=(
+            'Extra pods during a rollout: a whole number or "N%" (not both 0; a bare "1" string is '
+            "refused, as the API server refuses it)."
+        ),
+    )
+    max_unavailable: IntOrPercent | None = Field(
+        None, description='Pods that may be unavailable during a rollout: a whole number or "N%".'
+    )
 
 
 class DeploymentStrategy(StrictModel):
     """`predictor.deploymentStrategy`: how the predictor Deployment replaces its pods (a Kubernetes
     DeploymentStrategy)."""
 
-    type: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
-    rolling_update: RollingUpdate | None = None
+    type: Literal["RollingUpdate", "Recreate"] = Field("RollingUpdate", description="RollingUpdate or Recreate.")
+    rolling_update: RollingUpdate | None = Field(None, description="RollingUpdate only: {maxSurge, maxUnavailable}.")
 
     @model_validator(mode="after")
     def _kubernetes_rules(self) -> DeploymentStrategy:
@@ -218,38 +246,44 @@ Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
 class MetricTarget(StrictModel):
-    type: MetricTargetType
-    value: Quantity | None = None
-    average_value: Quantity | None = None
-    average_utilization: Int32 | None = None
+    type: MetricTargetType = Field(description="Utilization, AverageValue or Value.")
+    value: Quantity | None = Field(None, description="Target value (External/PodMetric need it).")
+    average_value: Quantity | None = Field(None, description="Target average per pod, a Kubernetes quantity.")
+    average_utilization: Int32 | None = Field(None, description="Target utilisation percentage.")
 
 
 class ResourceMetricSource(StrictModel):
-    name: Literal["cpu", "memory"]
-    target: MetricTarget
+    name: Literal["cpu", "memory"] = Field(description="cpu or memory.")
+    target: MetricTarget = Field(description="cpu: Utilization; memory: AverageValue (>= 1Mi) or Utilization.")
 
 
 class ExternalMetric(StrictModel):
-    backend: Literal["prometheus", "graphite"] = "prometheus"
-    server_address: Token | None = None
+    backend: Literal["prometheus", "graphite"] = Field(
+        "prometheus", description="Metrics backend: prometheus, graphite or influxdb."
+    )
+    server_address: Token | None = Field(None, description="Address of the metrics backend.")
     # The backend's query language (PromQL...): free text, in which a newline is whitespace.
-    query: str = ""
-    namespace: DnsLabel | None = None
+    query: str = Field("", description="Query that yields the metric (required).")
+    namespace: DnsLabel | None = Field(None, description="Namespace the query runs in, where the backend has one.")
 
 
 class SecretRef(StrictModel):
-    name: DnsLabel
+    name: DnsLabel = Field(description="Name of the referenced object.")
 
 
 class ExternalMetricAuthentication(StrictModel):
-    authentication_ref: SecretRef
-    auth_modes: Literal["bearer", "basic", "tls"] | None = None
+    authentication_ref: SecretRef = Field(description="Name of the KEDA TriggerAuthentication.")
+    auth_modes: Literal["bearer", "basic", "tls"] | None = Field(
+        None, description="Authentication modes the backend uses (e.g. basic, bearer)."
+    )
 
 
 class ExternalMetricSource(StrictModel):
-    metric: ExternalMetric
-    authentication_ref: ExternalMetricAuthentication | None = None
-    target: MetricTarget
+    metric: ExternalMetric = Field(description="The metric: {backend, serverAddress, query, namespace}.")
+    authentication_ref: ExternalMetricAuthentication | None = Field(
+        None, description="KEDA TriggerAuthentication to query the backend with."
+    )
+    target: MetricTarget = Field(description="Target for the metric (value required).")
 
 
 # A metric name as the OpenTelemetry collector or Prometheus spells it (OpenTelemetry instrument names and Prometheus
@@ -270,16 +304,20 @@ MetricName = Annotated[str, AfterValidator(_check_metric_name)]
 
 
 class PodMetric(StrictModel):
-    backend: Literal["opentelemetry"] = "opentelemetry"
-    server_address: Token | None = None
-    metric_names: list[MetricName] = Field(default_factory=list)
-    query: str = ""
-    operation_over_time: Literal["last_one", "avg", "max", "min", "rate", "count"] | None = None
+    backend: Literal["opentelemetry"] = Field("opentelemetry", description="Metrics backend: opentelemetry.")
+    server_address: Token | None = Field(None, description="Address of the OpenTelemetry collector.")
+    metric_names: list[MetricName] = Field(default_factory=list, description="Names of the metrics the query reads.")
+    query: str = Field("", description="Query that yields the metric (required).")
+    operation_over_time: Literal["last_one", "avg", "max", "min", "rate", "count"] | None = Field(
+        None, description="How samples are combined over time: last_one, avg, max, min, rate, count."
+    )
 
 
 class PodMetricSource(StrictModel):
-    metric: PodMetric
-    target: MetricTarget
+    metric: PodMetric = Field(
+        description="The metric: {backend, serverAddress, metricNames, query, operationOverTime}."
+    )
+    target: MetricTarget = Field(description="Target for the metric (value required).")
 
 
 MetricSourceType = Literal["Resource", "External", "PodMetric"]
@@ -288,10 +326,12 @@ METRIC_MEMBER: dict[str, str] = {"Resource": "resource", "External": "external",
 
 
 class MetricSpec(StrictModel):
-    type: MetricSourceType
-    resource: ResourceMetricSource | None = None
-    external: ExternalMetricSource | None = None
-    podmetric: PodMetricSource | None = None
+    type: MetricSourceType = Field(description="Resource, External or PodMetric.")
+    resource: ResourceMetricSource | None = Field(None, description="type Resource: {name: cpu|memory, target}.")
+    external: ExternalMetricSource | None = Field(
+        None, description="type External (keda): {metric, target, authenticationRef}."
+    )
+    podmetric: PodMetricSource | None = Field(None, description="type PodMetric (keda): {metric, target}.")
 
     @model_validator(mode="after")
     def _one_source(self) -> MetricSpec:
@@ -304,28 +344,42 @@ class MetricSpec(StrictModel):
 
 
 class ScalingPolicy(StrictModel):
-    type: Literal["Pods", "Percent"]
-    value: int = Field(ge=1, le=INT32_MAX)
-    period_seconds: int = Field(ge=1, le=1800)
+    type: Literal["Pods", "Percent"] = Field(description="Pods or Percent.")
+    value: int = Field(ge=1, le=INT32_MAX, description="How many pods (or percent) may change per period (> 0).")
+    period_seconds: int = Field(ge=1, le=1800, description="Length of the period in seconds (1..1800).")
 
 
 class ScalingRules(StrictModel):
-    policies: list[ScalingPolicy] = Field(default_factory=list)
-    select_policy: Literal["Max", "Min", "Disabled"] | None = None
-    stabilization_window_seconds: int | None = Field(default=None, ge=0, le=3600)
-    tolerance: Quantity | None = None
+    policies: list[ScalingPolicy] = Field(
+        default_factory=list, description="Scaling policies: [{type: Pods|Percent, value, periodSeconds}]."
+    )
+    select_policy: Literal["Max", "Min", "Disabled"] | None = Field(
+        None, description="Which policy applies when several do: Max, Min or Disabled."
+    )
+    stabilization_window_seconds: int | None = Field(
+        default=None, ge=0, le=3600, description="Seconds of past recommendations considered (0..3600)."
+    )
+    tolerance: Quantity | None = Field(None, description="Ratio of metric change below which no scaling happens.")
 
 
 class ScalingBehavior(StrictModel):
-    scale_up: ScalingRules | None = None
-    scale_down: ScalingRules | None = None
+    scale_up: ScalingRules | None = Field(None, description="Rules for scaling up.")
+    scale_down: ScalingRules | None = Field(None, description="Rules for scaling down.")
 
 
 class AutoScalingConfig(StrictModel):
     """`predictor.autoScaling`: the metrics the HPA or KEDA scales on, and the HPA scaling behaviour."""
 
-    metrics: list[MetricSpec] = Field(default_factory=list)
-    behavior: ScalingBehavior | None = None
+    metrics: list[MetricSpec] = Field(
+        default_factory=list,
+        description=(
+            "Metrics to scale on: [{type, resource|external|podmetric}] as KServe spells them. hpa: "
+            "Resource metrics only, cpu as Utilization; keda: Resource, External, PodMetric."
+        ),
+    )
+    behavior: ScalingBehavior | None = Field(
+        None, description="keda only: scaleUp/scaleDown rules (KServe's HPA ignores behavior)."
+    )
 
     def manifest(self) -> dict[str, Any]:
         return _without_empty_lists(self.model_dump(by_alias=True, exclude_none=True))
@@ -352,11 +406,18 @@ STORAGE_SPEC_TYPES = ("s3", "hdfs", "webhdfs")
 class ModelStorage(StrictModel):
     """`model.storage`: where the artifact is, as a `storage-config` Secret entry plus a path in it."""
 
-    # An entry (data key) of the `storage-config` Secret.
-    key: ConfigMapKey | None = None
-    path: StoragePath | None = None
-    parameters: StorageParameters | None = None
-    schema_path: StoragePath | None = None
+    key: ConfigMapKey | None = Field(
+        None,
+        description=(
+            "Entry of the storage-config Secret in the model's namespace (JSON with type "
+            "s3/hdfs/webhdfs, endpoint, credentials; the Secret is yours to create)."
+        ),
+    )
+    path: StoragePath | None = Field(None, description="The artifact inside that storage.")
+    parameters: StorageParameters | None = Field(None, description="Overrides of the storage entry (e.g. bucket).")
+    schema_path: StoragePath | None = Field(
+        None, description="Path of the model's input/output schema inside the storage."
+    )
 
     def manifest(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)
@@ -369,11 +430,11 @@ class ModelStorage(StrictModel):
 class BatcherConfig(StrictModel):
     """`predictor.batcher`: KServe's agent sidecar groups V1 `instances` of concurrent requests into one call."""
 
-    max_batch_size: int | None = Field(default=None, ge=1, le=INT32_MAX)
-    # Milliseconds the batcher waits for a batch to fill.
-    max_latency: int | None = Field(default=None, ge=1, le=INT32_MAX)
-    # Seconds a batched call may take.
-    timeout: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    max_batch_size: int | None = Field(default=None, ge=1, le=INT32_MAX, description="Largest batch the sidecar forms.")
+    max_latency: int | None = Field(
+        default=None, ge=1, le=INT32_MAX, description="Milliseconds the batcher waits for a batch to fill."
+    )
+    timeout: int | None = Field(default=None, ge=1, le=INT32_MAX, description="Seconds a batched call may take.")
 
     def manifest(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)

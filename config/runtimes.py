@@ -104,27 +104,67 @@ MLSERVER_PORT_ENV = {"MLSERVER_HTTP_PORT": "8080", "MLSERVER_GRPC_PORT": "9000"}
 class SupportedModelFormat(StrictModel):
     """One `supportedModelFormats` entry of a ServingRuntime."""
 
-    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
-    version: str | None = None
-    # Auto-selected runtimes serve models that do not name a runtime; KServe picks the highest priority.
-    auto_select: bool = True
-    priority: int | None = Field(default=None, ge=1)
+    name: str = Field(
+        pattern=r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$", description="Model format name, e.g. sklearn, or your own."
+    )
+    version: str | None = Field(
+        None, description="Format version; a model's formatVersion matches it exactly or by its major part."
+    )
+    auto_select: bool = Field(
+        True,
+        description=(
+            "Auto-selected runtimes serve models that do not name a runtime; KServe picks the highest priority."
+        ),
+    )
+    priority: int | None = Field(
+        default=None,
+        ge=1,
+        description="Priority (>= 1) among runtimes that auto-select the same format; the highest wins.",
+    )
 
 
 class RuntimeConfig(StrictModel):
     """A custom MLServer runtime: a namespaced ServingRuntime, or a ClusterServingRuntime without namespace."""
 
-    name: DnsLabel
-    namespace: DnsLabel | None = None
-    image: ImageRef
-    supported_model_formats: list[SupportedModelFormat] = Field(min_length=1)
-    protocol_versions: list[Literal["v2", "grpc-v2"]] = Field(default_factory=lambda: ["v2"], min_length=1)
-    env: EnvList = Field(default_factory=list)
-    args: list[str] = Field(default_factory=list)
-    resources: ResourceRequirements | None = None
-    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list)
-    # Serve models that name no storageUri (MLServer starts empty and loads models through its repository API).
-    multi_model: bool = False
+    name: DnsLabel = Field(description="Runtime name (not one of KServe's built-in names); models name it in runtime.")
+    namespace: DnsLabel | None = Field(
+        None,
+        description=(
+            "A model namespace or one of kserve.existingNamespaces for a ServingRuntime; omit for a "
+            "ClusterServingRuntime."
+        ),
+    )
+    image: ImageRef = Field(
+        description="Pinned image reference (repo:tag or repo@sha256:...; never untagged or latest)."
+    )
+    supported_model_formats: list[SupportedModelFormat] = Field(
+        min_length=1, description="List of `{name, version, autoSelect (default true), priority (>= 1)}`."
+    )
+    protocol_versions: list[Literal["v2", "grpc-v2"]] = Field(
+        default_factory=lambda: ["v2"], min_length=1, description="Protocols the runtime speaks: v2 and/or grpc-v2."
+    )
+    env: EnvList = Field(
+        default_factory=list,
+        description=(
+            "Container environment: a mapping NAME: value, or the Kubernetes list form with valueFrom "
+            "(PYTHONPATH refused)."
+        ),
+    )
+    args: list[str] = Field(default_factory=list, description="Container arguments, as for models.")
+    resources: ResourceRequirements | None = Field(
+        None,
+        description=(
+            "Container requests/limits, as KServe's own MLServer runtime. Default: 1 CPU / 2Gi, requests = limits."
+        ),
+    )
+    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list, description="Names of registry Secrets.")
+    multi_model: bool = Field(
+        False,
+        description=(
+            "A multi-model runtime: it serves the models that name no `storageUri`/`storage` (and "
+            "only those, as KServe matches them)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _distinct_formats(self) -> RuntimeConfig:

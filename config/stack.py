@@ -40,24 +40,66 @@ CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 class StackConfig(StrictModel):
     """Everything under the `kserve-platform:` namespace of a `Pulumi.<stack>.yaml`."""
 
-    kserve: KServeConfig = Field(default_factory=KServeConfig)
-    runtimes: list[RuntimeConfig] = Field(default_factory=list)
-    models: list[ModelConfig] = Field(default_factory=list)
-    namespaces: NamespacesConfig = Field(default_factory=NamespacesConfig)
-    model_defaults: ModelDefaults = Field(default_factory=ModelDefaults)
-    # Bucket credentials (Secret + ServiceAccount per entry) that models name in `storageCredentials`.
-    storage_credentials: list[StorageCredentialConfig] = Field(default_factory=list)
-    # Buckets readable anonymously (e.g. gs://seldon-models/): models there need no credentials, so no warning.
-    public_storage_uri_prefixes: list[Token] = Field(default_factory=list)
-    # Prometheus Operator scraping, a Grafana dashboard and alerts for every model (config/monitoring.py).
-    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
-    # Protect every resource the stack declares from deletion (`pulumi up` refuses to delete them until
-    # unprotected). Production stacks set this.
-    protect: bool = False
-    # Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from (config/images.py).
-    custom_images: CustomImagesConfig = Field(default_factory=CustomImagesConfig)
-    # A private registry (and chart/manifest mirrors) everything the stack deploys is pulled from (config/mirror.py).
-    mirror: MirrorConfig | None = None
+    kserve: KServeConfig = Field(
+        default_factory=KServeConfig,
+        description=(
+            "How KServe and what it needs (cert-manager, ingress, Knative) are installed, and the "
+            "defaults every InferenceService inherits."
+        ),
+    )
+    runtimes: list[RuntimeConfig] = Field(
+        default_factory=list,
+        description=(
+            "Custom serving runtimes (MLServer images): a ServingRuntime in a namespace, or a "
+            "ClusterServingRuntime without one."
+        ),
+    )
+    models: list[ModelConfig] = Field(
+        default_factory=list, description="One entry per model: each becomes an InferenceService."
+    )
+    namespaces: NamespacesConfig = Field(
+        default_factory=NamespacesConfig,
+        description=("Pod Security level, NetworkPolicy and labels of the namespaces the stack creates for models."),
+    )
+    model_defaults: ModelDefaults = Field(
+        default_factory=ModelDefaults, description="Settings every model inherits unless it sets its own."
+    )
+    storage_credentials: list[StorageCredentialConfig] = Field(
+        default_factory=list,
+        description=(
+            "Bucket credentials: each entry becomes a Secret and a ServiceAccount in its namespace; "
+            "models name one in storageCredentials."
+        ),
+    )
+    public_storage_uri_prefixes: list[Token] = Field(
+        default_factory=list,
+        description=(
+            "Buckets read anonymously (e.g. gs://seldon-models/): models there need no credentials, "
+            "so no 'missing credentials' warning."
+        ),
+    )
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig,
+        description="Prometheus Operator scraping, a Grafana dashboard and alerts for every model.",
+    )
+    protect: bool = Field(
+        False,
+        description=(
+            "Protect every resource of the stack from deletion: `pulumi up` refuses to delete them "
+            "until unprotected. Production stacks set this."
+        ),
+    )
+    custom_images: CustomImagesConfig = Field(
+        default_factory=CustomImagesConfig,
+        description="Where registry-less custom images (`image: my-custom-server:0.1.0`) are pulled from.",
+    )
+    mirror: MirrorConfig | None = Field(
+        None,
+        description=(
+            "Air-gapped clusters: a private registry (and chart/manifest mirrors) everything the stack deploys is "
+            "pulled from; `python -m cli mirror` lists what to copy there."
+        ),
+    )
 
     @property
     def predictor_client_namespaces(self) -> list[str] | None:

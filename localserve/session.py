@@ -21,7 +21,7 @@ from localserve.server import MLServerProcess, ServerFailed, free_port, port_in_
 from offline.stackconfig import load_stack_config
 
 EXIT_OK = 0
-EXIT_INVALID_CONFIG = 2  # as render.py: the stack file or the arguments are wrong
+EXIT_INVALID_CONFIG = 2  # as `cli render`: the stack file or the arguments are wrong
 EXIT_NOT_SERVABLE = 3  # missing package, artifact or runtime folder: nothing was started
 EXIT_LOAD_FAILED = 4  # MLServer started but the model never became ready
 DEFAULT_READY_TIMEOUT_S = 120.0

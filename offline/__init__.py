@@ -1,1 +1,2 @@
-"""Run the Pulumi program offline (under Pulumi's mocks) and render what it declares: `render.py`, the tests."""
+"""Run the Pulumi program offline (under Pulumi's mocks) and render what it declares, for
+`python -m cli render` and the tests."""

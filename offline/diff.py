@@ -1,4 +1,4 @@
-"""Compare two offline renders (`render.py --out DIR`) object by object, for reviewers of a pull request.
+"""Compare two offline renders (`python -m cli render --out DIR`) object by object, for reviewers of a pull request.
 
 A render directory holds `0-crd/*.yaml` and `1-manifest/*.yaml` (one Kubernetes object per file),
 `helm-releases.yaml` (Helm charts under `releases:`, remote manifests such as the Gateway API CRDs under
@@ -37,8 +37,9 @@ MAX_FIELDS_PER_OBJECT = 40
 # GitHub rejects comments over 65,536 characters; stay well below with room for the footer.
 MAX_MARKDOWN_CHARS = 60_000
 FOOTER = (
-    "<sub>Rendered without cluster credentials (`render.py` under Pulumi mocks); secret values are never shown. "
-    "Reproduce locally: see README, *Working in pull requests*.</sub>"
+    "<sub>Rendered without cluster credentials (`python -m cli render` under Pulumi mocks); secret values are never "
+    "shown. "
+    "Reproduce locally: see docs/pull-requests.md.</sub>"
 )
 SECRET_KINDS = frozenset({"Secret"})
 SECRET_FIELDS = ("data", "stringData")
@@ -208,7 +209,7 @@ def load_render(directory: Path) -> Render:
     if not files and not releases_file.is_file():
         raise RenderDirError(
             f"{directory} holds no render: expected {CRD_DIR}/, {MANIFEST_DIR}/ and {HELM_RELEASES_FILE} "
-            "(write one with `python render.py --stack NAME --out DIR`)"
+            "(write one with `python -m cli render --stack NAME --out DIR`)"
         )
     for path in files:
         obj = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -1,10 +1,10 @@
 """Everything a stack pulls, and where its mirror (`kserve-platform:mirror`) holds it: the copy list for an
 air-gapped or private-registry cluster.
 
-    python -m offline.mirror --stack prod --format skopeo > sync.yaml   # skopeo sync --src yaml --dest docker ...
-    python -m offline.mirror --stack prod --format crane                # crane copy SOURCE TARGET lines
-    python -m offline.mirror --stack prod --format helm                 # helm pull + helm push (and manifest) lines
-    python -m offline.mirror --stack prod --format json                 # all of it, with the component of each
+    python -m cli mirror --stack prod --format skopeo > sync.yaml   # skopeo sync --src yaml --dest docker ...
+    python -m cli mirror --stack prod --format crane                # crane copy SOURCE TARGET lines
+    python -m cli mirror --stack prod --format helm                 # helm pull + helm push (and manifest) lines
+    python -m cli mirror --stack prod --format json                 # all of it, with the component of each
 
 Images are listed with their tag or digest, source -> mirror, by the same function the program deploys them with
 (`config.mirror.mirror_image`: keep the path, drop the source host). `skopeo` and `crane` list the images the stack
@@ -15,16 +15,12 @@ limiter: rewritten to the mirror in the cluster, never pulled). A stack without 
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
 
-from config.errors import ConfigError
 from config.images import compose_custom_images
 from config.kserve import local_chart_source
 from config.mirror import (
@@ -38,8 +34,6 @@ from config.mirror import (
     parse_image,
 )
 from config.stack import StackConfig
-from offline.stackconfig import config_values, load_stack_config
-from offline.stackfile import read_stack_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_REGISTRY = "registry.internal:5000/kserve-mirror"
@@ -179,24 +173,3 @@ def as_helm(plan: MirrorPlan) -> str:
 
 
 RENDERERS = {"json": as_json, "skopeo": as_skopeo, "crane": as_crane, "helm": as_helm}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", required=True, help="stack whose images, charts and manifests to list")
-    parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
-    parser.add_argument("--format", choices=FORMATS, default="json")
-    parser.add_argument("--registry", help=f"mirror registry for a stack without `mirror` (default {EXAMPLE_REGISTRY})")
-    args = parser.parse_args(argv)
-    try:
-        stack_file, stack = load_stack_config(args.stack, args.config_file, PROJECT_DIR)
-    except ConfigError as error:
-        print(f"mirror: {error}", file=sys.stderr)
-        return 2
-    values = config_values(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file))
-    sys.stdout.write(RENDERERS[args.format](mirror_plan(stack, values, args.registry)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

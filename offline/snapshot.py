@@ -1,7 +1,7 @@
 """Change safety: the identities of every resource a stack declares, committed as a snapshot, so that a change
 which would rename, replace or drop a live object fails a test instead of surprising `pulumi up`.
 
-    python -m offline.snapshot --update [STACK ...]   # accept the current identities (review the diff!)
+    python -m cli snapshot --update [--stack STACK ...]   # accept the current identities (review the diff!)
 
 An identity is the resource's URN (Pulumi's name for it: a new URN means delete + create) and, for Kubernetes
 objects, the fields whose change makes the provider replace the object (apiVersion group, kind, namespace, name),
@@ -10,8 +10,6 @@ plus KServe's immutable deployment-mode annotation on InferenceServices.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -94,19 +92,3 @@ def run_stack(stack: str) -> ProgramRun:
 
 def committed_stacks() -> list[str]:
     return stackconfig.committed_stacks(PROJECT_DIR)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--update", action="store_true", required=True, help="write the current identities")
-    parser.add_argument("stacks", nargs="*", help="stacks to update (default: every Pulumi.<stack>.yaml)")
-    args = parser.parse_args()
-    SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    for stack in args.stacks or committed_stacks():
-        current = snapshot(run_stack(stack))
-        snapshot_path(stack).write_text(json.dumps(current, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"{snapshot_path(stack).relative_to(PROJECT_DIR)}: {len(current)} resources")
-
-
-if __name__ == "__main__":
-    main()

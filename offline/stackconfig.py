@@ -1,7 +1,7 @@
 """Typed stack config straight from the stack files, without Pulumi: for tools beside the program
-(`serve_local.py`, benchmarks, policies) that need the same `StackConfig` the program validates.
+(`python -m cli serve`, benchmarks, policies) that need the same `StackConfig` the program validates.
 
-    python -m offline.stackconfig --check-secrets prod   # exit 1, naming the commands, if a secret key is unset
+    python -m cli check-secrets --stack prod   # exit 1, naming the commands, if a secret key is unset
 
 The check is what `pulumi-up.yml` runs before `pulumi up`: the committed stack files hold no ciphertext, so each
 team sets the secret keys with its own secrets provider and commits the `secure:` values the CLI writes.
@@ -9,9 +9,7 @@ team sets the secret keys with its own secrets provider and commits the `secure:
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,30 +82,3 @@ def unset_secret_commands(stack: str, config_file: Path | None = None, project_d
         raise ConfigError([ConfigIssue(str(stack_file), "no such stack file; create it or pass --config-file")])
     settings = read_stack_settings(project_dir / "Pulumi.yaml", stack_file)
     return [f"pulumi config set --secret --stack {stack} {key} <value>" for key in settings.stand_in_keys]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check-secrets", metavar="STACK", required=True, help="stack whose secret keys to check")
-    parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
-    args = parser.parse_args(argv)
-    try:
-        commands = unset_secret_commands(args.check_secrets, args.config_file)
-    except ConfigError as error:
-        print(f"stackconfig: {error}", file=sys.stderr)
-        return 2
-    if not commands:
-        print(f"stack {args.check_secrets}: every secret config key the credentials read is set")
-        return 0
-    print(
-        f"stack {args.check_secrets}: {len(commands)} secret config key(s) are not set in the stack file; set them "
-        "with the stack's own secrets provider and commit the `secure:` values the CLI writes:",
-        file=sys.stderr,
-    )
-    for command in commands:
-        print(f"  {command}", file=sys.stderr)
-    return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

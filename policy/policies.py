@@ -7,9 +7,9 @@ Policies read the Kubernetes objects as registered (any object: InferenceService
 Helm chart children), so they hold for whatever the program declares, not only for today's components. The engine
 runs them on every registration: the root `pulumi:pulumi:Stack`, the program's own resources, and each child a
 `helm.v4.Chart` renders (typed `kubernetes:<group>/<version>:<Kind>`, with the chart in its URN's parent chain).
-Each policy's description says which of these it judges and why (README, *Policy pack*). Every
+Each policy's description says which of these it judges and why (docs/pull-requests.md, *The policy pack*). Every
 message names the offending field and says how to fix it. Enforcement levels and settings are per stack:
-`policy/config/<stack>.json`, passed with `--policy-pack-config` (see README, *Working in pull requests*).
+`policy/config/<stack>.json`, passed with `--policy-pack-config` (see docs/pull-requests.md).
 """
 
 from __future__ import annotations

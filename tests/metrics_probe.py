@@ -1,4 +1,4 @@
-"""Serve one model with `serve_local.py`, send it inference requests (some failing), and record what MLServer
+"""Serve one model with `python -m cli serve`, send it inference requests (some failing), and record what MLServer
 exposes: run inside a private network namespace by tests/test_monitoring_live.py, so the model can listen on the
 cluster's own ports (8080 for HTTP, the metrics port the config names) whatever else runs on this machine.
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out.with_suffix(".log")
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "serve_local.py", "--stack", "probe", "--config-file", str(args.stack_file),
+            [sys.executable, "-m", "cli", "serve", "--stack", "probe", "--config-file", str(args.stack_file),
              "--model", args.model, "--port", str(args.http_port), "--metrics-port", str(args.metrics_port),
              "--quiet"],
             cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT, text=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import render
+from cli import render
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = sorted(CORPUS.glob("*.yaml"))

@@ -10,7 +10,7 @@ from offline.snapshot import committed_stacks, snapshot, snapshot_path, unsafe_c
 from tests.conftest import STACKS
 
 HOW_TO = (
-    "\nIf this is intended, accept it deliberately: run `python -m offline.snapshot --update {stack}` and commit the"
+    "\nIf this is intended, accept it deliberately: run `python -m cli snapshot --update --stack {stack}` and commit the"
     " snapshot with the change, so reviewers see which live objects `pulumi up` will delete or replace."
     "\nIf not, avoid it: keep the model's name and namespace, or declare where it came from (aliases) so Pulumi"
     " plans an in-place update or a create-before-delete replacement."
@@ -20,7 +20,7 @@ HOW_TO = (
 def test_every_stack_has_a_snapshot() -> None:
     assert set(committed_stacks()) == set(STACKS)
     for stack in STACKS:
-        assert snapshot_path(stack).is_file(), f"no snapshot for {stack}: run python -m offline.snapshot --update"
+        assert snapshot_path(stack).is_file(), f"no snapshot for {stack}: run python -m cli snapshot --update"
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -133,8 +133,8 @@ def test_an_undeployed_model_is_validated_but_not_declared(run_config) -> None:
     assert [issue.path for issue in caught.value.issues] == ["models[0].image"]
 
 
-def test_readme_build_steps_match_the_runtime_folder() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+def test_recipe_build_steps_match_the_runtime_folder() -> None:
+    readme = (PROJECT_DIR / "docs/recipes/custom-image.md").read_text(encoding="utf-8")
     settings = json.loads((PROJECT_DIR / "runtimes/custom-mlserver/model-settings.json").read_text(encoding="utf-8"))
     assert settings["name"] == "custom-model"
     assert "mlserver build runtimes/custom-mlserver -t" in readme

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-import diff_manifests
-import render
+from cli import diff as diff_command
+from cli import render
 from offline.diff import (
     ABSENT,
     COMMENT_MARKER,
@@ -67,7 +67,7 @@ RELEASE = {
 
 
 def write_render(directory: Path, objects: list[dict[str, Any]], releases: list[dict[str, Any]] = ()) -> Path:
-    """A render directory laid out as `render.py` writes it."""
+    """A render directory laid out as `python -m cli render` writes it."""
     for folder in ("0-crd", "1-manifest"):
         (directory / folder).mkdir(parents=True, exist_ok=True)
     for obj in objects:
@@ -236,9 +236,9 @@ def test_not_a_render_is_rejected(tmp_path, capsys):
         diff_directories(tmp_path / "empty", tmp_path / "empty")
     bad = write_render(tmp_path / "bad", [])
     (bad / "1-manifest" / "x.yaml").write_text("just: text\n")
-    assert diff_manifests.main([str(bad), str(bad)]) == diff_manifests.EXIT_BAD_INPUT
+    assert diff_command.main([str(bad), str(bad)]) == diff_command.EXIT_BAD_INPUT
     assert "is not a Kubernetes object" in capsys.readouterr().err
-    assert diff_manifests.main([str(bad), str(tmp_path / "missing-head")]) == diff_manifests.EXIT_BAD_INPUT
+    assert diff_command.main([str(bad), str(tmp_path / "missing-head")]) == diff_command.EXIT_BAD_INPUT
 
 
 # --- real renders of stack files ---------------------------------------------------------------------------
@@ -301,13 +301,13 @@ def test_real_render_diff_reports_exactly_the_config_change(dev_change):
 def test_real_render_diff_cli_writes_the_pr_comment(dev_change, tmp_path):
     base, head = dev_change
     out = tmp_path / "comment.md"
-    argv = [str(base), str(head), "--stack", "dev", "--format", "markdown", "--output", str(out), "--exit-code"]
-    assert diff_manifests.main(argv) == diff_manifests.EXIT_CHANGES
+    argv = [str(base), str(head), "--stack", "dev", "--format", "markdown", "--out", str(out), "--exit-code"]
+    assert diff_command.main(argv) == diff_command.EXIT_CHANGES
     comment = out.read_text(encoding="utf-8")
     assert comment.startswith("<!-- kserve-platform-diff:dev -->")
     assert "| `spec.predictor.minReplicas` | *(absent)* | `2` |" in comment
     assert "- InferenceService models-dev/xgboost-iris (serving.kserve.io/v1beta1)" in comment
-    assert diff_manifests.main([str(base), str(base), "--exit-code"]) == 0
+    assert diff_command.main([str(base), str(base), "--exit-code"]) == 0
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod", "local"])
@@ -506,7 +506,7 @@ def test_real_render_flags_the_deployment_mode_change(dev_base, tmp_path):
         "InferenceService models-dev/xgboost-iris (serving.kserve.io/v1beta1)",
     }
     out = tmp_path / "comment.md"
-    assert diff_manifests.main([str(dev_base), str(head), "--format", "markdown", "--output", str(out)]) == 0
+    assert diff_command.main([str(dev_base), str(head), "--format", "markdown", "--out", str(out)]) == 0
     comment = out.read_text(encoding="utf-8")
     assert comment.index("> [!CAUTION]") < comment.index("Offline render of")
 

@@ -1,6 +1,6 @@
 """`kserve-platform:mirror`: with it set, nothing the stack deploys names an image, chart or manifest outside the
 mirror, in the program's objects and in the charts' rendered children (KServe's inferenceservice-config included);
-the listing (`python -m offline.mirror`) names exactly what the stack pulls.
+the listing (`python -m cli mirror`) names exactly what the stack pulls.
 
 The Knative operator chart is not in ../shared, so it is the one chart not rendered: for it the test asserts the
 values the program passes (its two images) and the chart reference; Knative Serving's own images are set by the
@@ -21,6 +21,7 @@ from conftest import STACKS, settings_for, stack_settings
 from policy_harness import engine_registrations, evaluate, policy_config, require_rendering
 from pulumi_policy import EnforcementLevel
 
+from cli import mirror as mirror_command
 from config.mirror import (
     KNATIVE_OPERATOR_CHART,
     charts_of,
@@ -343,7 +344,7 @@ def test_local_chart_mirror_is_read_from_disk(tmp_path: Path) -> None:
 
 
 def listing_output(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    assert listing.main(["--stack", "prod", *args]) == 0
+    assert mirror_command.main(["--stack", "prod", *args]) == 0
     return capsys.readouterr().out
 
 
@@ -376,7 +377,7 @@ def test_listing_of_a_mirrored_stack_pushes_to_its_chart_mirror(
     document["config"][f"{PROJECT}:kserve"] = KNATIVE
     stack_file = tmp_path / "Pulumi.mirrored.yaml"
     stack_file.write_text(yaml.safe_dump(document), encoding="utf-8")
-    assert listing.main(["--stack", "mirrored", "--config-file", str(stack_file), "--format", "helm"]) == 0
+    assert mirror_command.main(["--stack", "mirrored", "--config-file", str(stack_file), "--format", "helm"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 8  # cert-manager, Istio's three, the Knative operator, KServe's three; no manifest
     assert all(line.endswith(f".tgz {CHARTS}") and " && helm push " in line for line in lines)

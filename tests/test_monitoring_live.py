@@ -1,6 +1,6 @@
 """Proof that the monitoring objects query what MLServer 1.7.1 really exports: the program renders the PodMonitor,
 the alert rules and the dashboard for a stack with monitoring on; the same stack's model is served on the real
-MLServer through `serve_local.py` on the ports the cluster uses (8080 HTTP, the metrics port the config names),
+MLServer through `python -m cli serve` on the ports the cluster uses (8080 HTTP, the metrics port the config names),
 inside a private network namespace; inference requests (one failing) go in; the metrics endpoint at the
 PodMonitor's port and path is scraped; every metric name, label and label value the queries use must be there.
 Needs `pip install -r requirements-mlserver.txt` and `unshare` (root, as CI runs)."""

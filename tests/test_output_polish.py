@@ -1,4 +1,4 @@
-"""What render.py tells a user: warnings marked and naming the model, errors naming the model, --out that is a
+"""What `python -m cli render` tells a user: warnings marked and naming the model, errors naming the model, --out that is a
 file, a missing stack, and the stack outputs a user sees after `pulumi up` (outputs.yaml)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.conftest import PROJECT_DIR, fixture_stack_file
 
 def render(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "render.py"), *map(str, args)],
+        [sys.executable, "-m", "cli", "render", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,

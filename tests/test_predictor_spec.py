@@ -770,9 +770,9 @@ def test_all_problems_reported_at_once() -> None:
     assert {"models[0].containerConcurrency", "models[0].batcher", "models[0].logger.storage"} <= set(errors)
 
 
-def test_readme_predictor_spec_example_renders_valid(run_config) -> None:
-    """The config reference's example of these keys is a working stack config, not prose."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_docs_predictor_spec_example_renders_valid(run_config) -> None:
+    """The config details' example of these keys is a working stack config, not prose."""
+    readme = (Path(__file__).resolve().parents[1] / "docs/reference/config-details.md").read_text()
     block = readme.split("The predictor-spec keys together", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     models = yaml.safe_load(block)["kserve-platform:models"]
     run = run_config({"kserve": STANDARD, "models": models})

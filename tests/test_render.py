@@ -1,4 +1,4 @@
-"""`render.py`, the offline render: layout, names, summary, exit codes, and nothing written on bad config."""
+"""`python -m cli render`, the offline render: layout, names, summary, exit codes, and nothing written on bad config."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import PROJECT_DIR, committed_config, committed_models, fixt
 
 def render(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "render.py"), *map(str, args)],
+        [sys.executable, "-m", "cli", "render", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
@@ -247,7 +247,7 @@ def test_preview_without_the_secret_keys_fails_naming_the_command(stack: str) ->
 def test_set_secret_keys_replace_the_stand_ins(tmp_path: Path) -> None:
     """After `pulumi config set --secret`, the stack file carries the user's own ciphertext: no stand-in, and the
     render still never decrypts it."""
-    from offline.stackconfig import main as stackconfig_main
+    from cli.check_secrets import main as check_secrets
 
     document = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
     for key in SECRET_KEYS_BY_STACK["prod"]:
@@ -257,12 +257,12 @@ def test_set_secret_keys_replace_the_stand_ins(tmp_path: Path) -> None:
     settings = read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file)
     assert settings.stand_in_keys == []
     assert {settings.config[key] for key in SECRET_KEYS_BY_STACK["prod"]} == {UNDECRYPTED_SECRET}
-    assert stackconfig_main(["--check-secrets", "prod", "--config-file", str(stack_file)]) == 0
+    assert check_secrets(["--stack", "prod", "--config-file", str(stack_file)]) == 0
 
 
 def test_check_secrets_cli_fails_on_unset_keys_with_the_commands() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "offline.stackconfig", "--check-secrets", "prod"],
+        [sys.executable, "-m", "cli", "check-secrets", "--stack", "prod"],
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
@@ -272,9 +272,9 @@ def test_check_secrets_cli_fails_on_unset_keys_with_the_commands() -> None:
     assert result.returncode == 1
     for key in SECRET_KEYS_BY_STACK["prod"]:
         assert f"pulumi config set --secret --stack prod {key} <value>" in result.stderr
-    from offline.stackconfig import main as stackconfig_main
+    from cli.check_secrets import main as check_secrets
 
-    assert stackconfig_main(["--check-secrets", "dev"]) == 0
+    assert check_secrets(["--stack", "dev"]) == 0
 
 
 def test_deployment_checks_the_secret_keys_before_pulumi_up() -> None:
@@ -282,7 +282,7 @@ def test_deployment_checks_the_secret_keys_before_pulumi_up() -> None:
     action = PROJECT_DIR / ".github/actions/pulumi-project/action.yml"
     steps = yaml.safe_load(action.read_text(encoding="utf-8"))["runs"]["steps"]
     runs = [step.get("run", "") for step in steps]
-    check = next(i for i, run in enumerate(runs) if "offline.stackconfig --check-secrets" in run)
+    check = next(i for i, run in enumerate(runs) if "-m cli check-secrets" in run)
     pulumi = next(i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("pulumi/actions@"))
     assert check < pulumi
 

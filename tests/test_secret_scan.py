@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-import render
+from cli import render
 from offline import manifests
 from offline.program import run_program
 from offline.recorder import is_secret

@@ -1,4 +1,4 @@
-"""`serve_local.py` end to end on the real MLServer: tiny models trained here, written where a stack file
+"""`python -m cli serve` end to end on the real MLServer: tiny models trained here, written where a stack file
 points, served on a free loopback port through the command, answered over the V2 protocol exactly as the
 in-process model answers. Needs `pip install -r requirements-mlserver.txt` (CI installs it)."""
 
@@ -56,7 +56,7 @@ def output(response: dict, name: str) -> np.ndarray:
 
 
 class Served:
-    """A running `serve_local.py` process and the port its MLServer listens on."""
+    """A running `python -m cli serve` process and the port its MLServer listens on."""
 
     def __init__(self, args: list[str], workdir: Path, quiet: bool = True):
         self.port = free_port()
@@ -64,7 +64,16 @@ class Served:
         self.stderr = workdir / "serve_local.err"
         with self.stdout.open("w") as out, self.stderr.open("w") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "serve_local.py", *args, "--port", str(self.port), *(["--quiet"] if quiet else [])],
+                [
+                    sys.executable,
+                    "-m",
+                    "cli",
+                    "serve",
+                    *args,
+                    "--port",
+                    str(self.port),
+                    *(["--quiet"] if quiet else []),
+                ],
                 cwd=PROJECT_DIR,
                 stdout=out,
                 stderr=err,
@@ -317,7 +326,7 @@ def test_model_that_fails_to_load_exits_non_zero_with_the_log_tail(tmp_path, sta
     broken.mkdir(exist_ok=True)
     (broken / "model.joblib").write_bytes(b"this is not a joblib pickle")
     result = subprocess.run(
-        [sys.executable, "serve_local.py", "--stack", "test", "--config-file", str(stack_file), "--model", "broken",
+        [sys.executable, "-m", "cli", "serve", "--stack", "test", "--config-file", str(stack_file), "--model", "broken",
          "--port", str(free_port()), "--quiet", "--ready-timeout", "60"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -327,12 +336,12 @@ def test_model_that_fails_to_load_exits_non_zero_with_the_log_tail(tmp_path, sta
 
 
 def test_unknown_model_and_unfetchable_artifact_are_clear_errors(stack_file):
-    run = [sys.executable, "serve_local.py", "--stack", "test", "--config-file", str(stack_file)]
+    run = [sys.executable, "-m", "cli", "serve", "--stack", "test", "--config-file", str(stack_file)]
     result = subprocess.run(
         [*run, "--model", "nope"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2 and "models-test/my-model" in result.stderr
-    dev = [sys.executable, "serve_local.py", "--stack", "dev", "--config-file", str(fixture_stack_file("dev"))]
+    dev = [sys.executable, "-m", "cli", "serve", "--stack", "dev", "--config-file", str(fixture_stack_file("dev"))]
     dev += ["--model", "my-model"]
     result = subprocess.run(dev, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=False)
     # The dev stack's artifact lives in a public bucket: without a client library (or network) the command

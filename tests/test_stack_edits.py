@@ -84,7 +84,7 @@ def test_adding_a_model_in_a_new_namespace_keeps_the_stack_tests_green(tmp_path:
     # The edit really reached the program: the copy renders the new model in its own namespace.
     out = tmp_path / "rendered"
     render = subprocess.run(
-        [sys.executable, "render.py", "--stack", "dev", "--out", str(out)],
+        [sys.executable, "-m", "cli", "render", "--stack", "dev", "--out", str(out)],
         cwd=project,
         capture_output=True,
         text=True,
@@ -104,11 +104,11 @@ def test_dropping_a_model_fails_change_safety_and_says_how_to_accept_it(tmp_path
     refused = run_tests(project, safety)
     assert refused.returncode == 1, refused.stdout[-4000:]
     assert "DROPPED" in refused.stdout and "models-dev/xgboost-iris" in refused.stdout
-    assert "python -m offline.snapshot --update dev" in refused.stdout
+    assert "python -m cli snapshot --update --stack dev" in refused.stdout
 
     # Accepting it the way the message says makes the check pass.
     update = subprocess.run(
-        [sys.executable, "-m", "offline.snapshot", "--update", "dev"],
+        [sys.executable, "-m", "cli", "snapshot", "--update", "--stack", "dev"],
         cwd=project,
         capture_output=True,
         text=True,

@@ -108,7 +108,7 @@ def test_render_cli_with_secure_stack_values(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "render.py", "--stack", "review", "--config-file", str(stack_file), "--out", str(out)],
+        [sys.executable, "-m", "cli", "render", "--stack=review", f"--config-file={stack_file}", f"--out={out}"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -128,7 +128,7 @@ def test_committed_stacks_keep_secret_values_out_of_the_render(tmp_path: Path) -
     for stack in ("staging", "prod"):
         out = tmp_path / stack
         result = subprocess.run(
-            [sys.executable, "render.py", "--stack", stack, "--out", str(out)],
+            [sys.executable, "-m", "cli", "render", "--stack", stack, "--out", str(out)],
             cwd=PROJECT_DIR,
             capture_output=True,
             text=True,

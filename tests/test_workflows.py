@@ -183,7 +183,7 @@ def test_pr_workflow_needs_no_credentials_and_diffs_every_stack():
     workflow = load("pr.yml")
     assert list(workflow["on"]) == ["pull_request"]
     script = next(
-        s["run"] for s in workflow["jobs"]["manifest-diff"]["steps"] if "diff_manifests.py" in s.get("run", "")
+        s["run"] for s in workflow["jobs"]["manifest-diff"]["steps"] if "python -m cli diff" in s.get("run", "")
     )
     assert "for file in Pulumi.*.yaml" in script and "git worktree add" in script and "--format markdown" in script
     # The commenting job finds its comments by the marker the diff module writes.

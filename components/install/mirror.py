@@ -1,7 +1,7 @@
 """Chart values that move every image a chart renders to the stack's mirror (`kserve-platform:mirror`).
 
 Each function returns the values to merge over a chart's own (empty without a mirror); the references come from
-`config.mirror.install_image`, the catalogue the listing (`python -m offline.mirror`) prints, so what the stack
+`config.mirror.install_image`, the catalogue the listing (`python -m cli mirror`) prints, so what the stack
 deploys and what the listing tells the user to copy are one list.
 """
 

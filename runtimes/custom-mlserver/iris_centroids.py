@@ -3,7 +3,7 @@
 Small on purpose, but a complete MLServer runtime: `load` reads the artifact named by
 `parameters.uri` in model-settings.json, `predict` speaks the V2 (Open Inference) protocol.
 Packaged with `mlserver build . -t my-custom-server:0.1.0` and served locally by
-`python serve_local.py --stack dev --model custom-model`.
+`python -m cli serve --stack dev --model custom-model`.
 """
 
 from __future__ import annotations

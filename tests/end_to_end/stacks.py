@@ -74,7 +74,7 @@ def write_stack_file(path: Path, config: dict[str, Any], secure_keys: list[str])
 
 def offline_render(stack: str, stack_file: Path, out: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "render.py", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
+        [sys.executable, "-m", "cli", "render", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
         check=False,
         cwd=PROJECT_DIR,
         capture_output=True,

@@ -1,6 +1,6 @@
 """Every committed stack's rendered objects pass the real API server and KServe's webhooks (server-side dry run).
 
-The offline render (render.py) writes what the program declares; each object of the kinds the loopback cluster
+The offline render (`python -m cli render`) writes what the program declares; each object of the kinds the loopback cluster
 serves is applied with `kubectl apply --server-side --dry-run=server`: schema, admission plugins (PodSecurity
 labels, ...) and KServe's defaulting and validating webhooks all judge it, nothing is stored. Gateway API objects
 are left out: the harness serves KServe's CRDs, not Gateway API's.
@@ -24,13 +24,13 @@ CHECKED_KINDS = ("Namespace", "InferenceService", "ServingRuntime", "NetworkPoli
 
 def rendered_objects(stack: str, out: Path) -> list[tuple[str, dict[str, Any]]]:
     render = subprocess.run(
-        [sys.executable, "render.py", "--stack", stack, "--out", str(out)],
+        [sys.executable, "-m", "cli", "render", "--stack", stack, "--out", str(out)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert render.returncode == 0, f"render.py --stack {stack} failed:\n{render.stdout}\n{render.stderr}"
+    assert render.returncode == 0, f"cli render --stack {stack} failed:\n{render.stdout}\n{render.stderr}"
     objects = []
     for path in sorted((out / "1-manifest").glob("*.yaml")):
         manifest = yaml.safe_load(path.read_text(encoding="utf-8"))

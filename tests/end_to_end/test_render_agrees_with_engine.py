@@ -1,5 +1,5 @@
 """Issue 11 item 5: for each committed stack, what `pulumi up` writes through the real provider's
-`renderYamlToDirectory` equals the offline render (`render.py`), object by object.
+`renderYamlToDirectory` equals the offline render (`python -m cli render`), object by object.
 
 Documented differences (also in the README's "End-to-end tests" section), each applied below and nowhere else:
 1. Secret payloads: the offline render writes each `data`/`stringData` key with a placeholder value (it never holds

@@ -1,7 +1,7 @@
 """Offline render: the Kubernetes objects `pulumi up` would apply for a stack, without CLI, plugin or cluster.
 
-    python render.py --stack dev --out rendered/dev
-    python render.py --stack prod --config-file review/Pulumi.prod.yaml --out /tmp/prod
+    python -m cli render --stack dev --out rendered/dev
+    python -m cli render --stack prod --config-file review/Pulumi.prod.yaml --out /tmp/prod
 
 Runs `__main__.py` in-process under Pulumi's mocks with the stack's config and writes one YAML file per object
 (`0-crd/`, `1-manifest/`, named as `renderYamlToDirectory` names them) plus `helm-releases.yaml` (charts and
@@ -31,8 +31,10 @@ EXIT_INVALID_CONFIG = 2  # also: --out is a file
 EXIT_CANNOT_WRITE = 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", required=True, type=Path, help="directory to write the manifests to")
     parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
@@ -96,7 +98,3 @@ def _not_a_folder(out: Path) -> Path | None:
         if path.exists():
             return None if path.is_dir() else path
     return None
-
-
-if __name__ == "__main__":
-    sys.exit(main())

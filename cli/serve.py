@@ -1,8 +1,8 @@
 """Serve one model of a stack on the real MLServer, locally, with the settings the cluster gets.
 
-    python serve_local.py --stack dev --model my-model --model-dir ./iris       # artifact from disk
-    python serve_local.py --stack dev --model custom-model                      # runtimes/custom-mlserver
-    python serve_local.py --stack dev --config-file /tmp/Pulumi.try.yaml --model my-model --port 8080
+    python -m cli serve --stack dev --model my-model --model-dir ./iris       # artifact from disk
+    python -m cli serve --stack dev --model custom-model                      # runtimes/custom-mlserver
+    python -m cli serve --stack dev --config-file /tmp/Pulumi.try.yaml --model my-model --port 8080
 
 MLServer's settings.json / model-settings.json and MLSERVER_* env are derived from the model entry by
 `config/mlserver.py`, the same code that sets the InferenceService env. Listens on 127.0.0.1 only; waits for
@@ -15,14 +15,15 @@ package, artifact or runtime folder), 4 MLServer did not get the model ready (it
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from localserve.session import DEFAULT_READY_TIMEOUT_S, Request, serve
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--model", required=True, help="model entry to serve: name or namespace/name")
     parser.add_argument("--config-file", type=Path, help="read the stack settings from this file instead")
@@ -56,7 +57,3 @@ def main(argv: list[str] | None = None) -> int:
             quiet=args.quiet,
         )
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

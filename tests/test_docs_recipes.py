@@ -1,0 +1,112 @@
+"""The docs' recipes work: every stack-file snippet marked ```yaml title="Pulumi.<stack>.yaml"``` is merged into a
+copy of that stack (its fixture in tests/fixtures/stacks/) and rendered offline; the render must succeed and declare what the snippet adds.
+And the docs link only to files that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.stack import PROJECT
+from offline.program import run_program
+from offline.stackfile import read_stack_settings
+from tests.conftest import PROJECT_DIR
+
+DOCS = PROJECT_DIR / "docs"
+FIXTURE_STACKS = PROJECT_DIR / "tests" / "fixtures" / "stacks"
+# ```yaml title="Pulumi.dev.yaml" replaces="models-dev/my-model"``` ... ```; the fence may be indented (in a list).
+SNIPPET = re.compile(r'^( *)```yaml title="(Pulumi\.[a-z0-9-]+\.yaml)"((?: [a-z]+="[^"]*")*)\n(.*?)^\1```', re.M | re.S)
+ENTRY_LISTS = ("models", "runtimes", "storageCredentials")
+
+
+def snippets() -> list[Any]:
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for match in SNIPPET.finditer(page.read_text(encoding="utf-8")):
+            indent, stack_file, attributes, body = match.groups()
+            text = "\n".join(line[len(indent) :] for line in body.splitlines())
+            options = dict(re.findall(r'([a-z]+)="([^"]*)"', attributes))
+            where = f"{page.relative_to(PROJECT_DIR)}:{stack_file}"
+            found.append(pytest.param(stack_file, text, options, id=f"{page.stem}-{stack_file}-{len(found)}"))
+            assert stack_file, where
+    return found
+
+
+def test_recipes_have_tested_snippets() -> None:
+    pages = {param.id.split("-Pulumi")[0] for param in snippets()}
+    recipes = {page.stem for page in (DOCS / "recipes").glob("*.md")}
+    assert recipes <= pages, f"recipes without a tested stack-file snippet: {sorted(recipes - pages)}"
+
+
+def merge(base: dict[str, Any], snippet: dict[str, Any], replaces: str | None) -> dict[str, Any]:
+    """Each key the snippet sets replaces the base's; entries of models/runtimes/storageCredentials are added, or
+    replace the entry with the same namespace/name (and `replaces="ns/name"` drops that entry first)."""
+    config = dict(base["config"])
+    if replaces:
+        namespace, name = replaces.split("/")
+        key = f"{PROJECT}:models"
+        config[key] = [m for m in config.get(key, []) if (m.get("namespace"), m.get("name")) != (namespace, name)]
+    for key, value in snippet.items():
+        listed = key.removeprefix(f"{PROJECT}:") in ENTRY_LISTS
+        if listed and isinstance(value, list) and isinstance(config.get(key), list):
+            new = {(entry.get("namespace"), entry.get("name")) for entry in value}
+            kept = [entry for entry in config[key] if (entry.get("namespace"), entry.get("name")) not in new]
+            config[key] = [*kept, *value]
+        else:
+            config[key] = value
+    return {**base, "config": config}
+
+
+@pytest.mark.parametrize(("stack_file", "text", "options"), snippets())
+def test_recipe_snippet_renders(stack_file: str, text: str, options: dict[str, str], tmp_path: Path) -> None:
+    document = yaml.safe_load(text)
+    snippet = document.get("config", document)
+    assert all(key.startswith(f"{PROJECT}:") for key in snippet), "a snippet sets kserve-platform: keys"
+    # The fixture copies of the stacks: the recipes' test must not depend on how a user has edited theirs.
+    fixture = FIXTURE_STACKS / stack_file
+    base = yaml.safe_load((fixture if fixture.is_file() else PROJECT_DIR / stack_file).read_text(encoding="utf-8"))
+    merged = merge(base, snippet, options.get("replaces"))
+    candidate = tmp_path / stack_file
+    candidate.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+    stack = stack_file.split(".")[1]
+    run = run_program(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", candidate), stack)
+    services = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
+        for r in run.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    }
+    for model in snippet.get(f"{PROJECT}:models", []):
+        if model.get("deploy", True):
+            assert (model["namespace"], model["name"]) in services, f"{model['name']} was not rendered"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(#[^)]*)?\)")
+
+
+def test_docs_links_resolve() -> None:
+    for page in [PROJECT_DIR / "README.md", *DOCS.rglob("*.md")]:
+        for target, _ in LINK.findall(page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (page.parent / target).exists(), f"{page.relative_to(PROJECT_DIR)} links to missing {target}"
+
+
+def test_readme_quick_start_runs_what_ci_runs() -> None:
+    """The README's test command is the one `.ci/run` runs, character for character; its render command needs only
+    requirements.txt."""
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in (PROJECT_DIR / ".ci/run").read_text(encoding="utf-8").splitlines()[1:]]
+    start = commands.index("# README test command:") + 1
+    end = next(i for i in range(start, len(commands)) if commands[i].startswith("#"))
+    unit = "\n".join(commands[start:end])
+    assert f"```sh\n{unit}\n```" in readme
+    e2e = "\n".join(line for line in commands[end:] if line and not line.startswith("#"))
+    assert f"```sh\n{e2e}\n```" in readme
+    assert "\npython3 -m venv .venv && . .venv/bin/activate\n" in readme
+    assert (
+        "\npython3 -m pip install -r requirements.txt && python3 -m cli render --stack dev --out rendered/dev\n"
+        in readme
+    )
