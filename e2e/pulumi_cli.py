@@ -120,9 +120,16 @@ class PulumiProject:
                 "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
                 "PULUMI_SKIP_CONFIRMATIONS": "true",
                 "PULUMI_DEBUG_PROMISE_LEAKS": "false",
-                # The language host is found on PATH; the CLI first so its own version answers `pulumi`.
+                # The language host is found on PATH; the CLI first so its own version answers `pulumi`. The
+                # v3.79.0 host does not read the `virtualenv` option the v3.274.1 engine passes (it reads it from
+                # its command line), so the program's virtualenv comes first on PATH: its `python3` runs the program.
                 "PATH": os.pathsep.join(
-                    [str(self.toolchain.cli.parent), str(self.toolchain.language_host_dir), env.get("PATH", "")]
+                    [
+                        str(self.toolchain.cli.parent),
+                        str(self.toolchain.language_host_dir),
+                        str(self.toolchain.venv / "bin"),
+                        env.get("PATH", ""),
+                    ]
                 ),
                 # No kubeconfig of the machine's: a stack that needs a cluster gets one from the harness.
                 "KUBECONFIG": self.extra_env.get("KUBECONFIG", os.devnull),

@@ -97,7 +97,8 @@ def test_render_writes_the_stack_outputs_a_user_sees_after_up(tmp_path: Path) ->
     written = yaml.safe_load((out / OUTPUTS_FILE).read_text())
     run = run_program(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", fixture_stack_file("dev")), "dev")
     assert written == run.outputs, "no secret and nothing unknown in dev: the outputs as the program exports them"
-    assert set(written["models"]) == {"models-dev/my-model", "models-dev/custom-model", "models-dev/xgboost-iris"}
+    # custom-model has `deploy: false` (no registry holds its image yet): no InferenceService, no output.
+    assert set(written["models"]) == {"models-dev/my-model", "models-dev/xgboost-iris"}
     assert written["models"]["models-dev/my-model"]["inferenceUrl"].endswith("/v2/models/my-model/infer")
 
 
