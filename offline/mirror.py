@@ -1,16 +1,6 @@
-"""Everything a stack pulls, and where its mirror (`kserve-platform:mirror`) holds it: the copy list for an
-air-gapped or private-registry cluster.
-
-    python -m cli mirror --stack prod --format skopeo > sync.yaml   # skopeo sync --src yaml --dest docker ...
-    python -m cli mirror --stack prod --format crane                # crane copy SOURCE TARGET lines
-    python -m cli mirror --stack prod --format helm                 # helm pull + helm push (and manifest) lines
-    python -m cli mirror --stack prod --format json                 # all of it, with the component of each
-
-Images are listed with their tag or digest, source -> mirror, by the same function the program deploys them with
-(`config.mirror.mirror_image`: keep the path, drop the source host). `skopeo` and `crane` list the images the stack
-pulls; `json` also lists those only referenced (disabled built-in runtimes, the ART explainer, Envoy's rate
-limiter: rewritten to the mirror in the cluster, never pulled). A stack without `mirror` is listed against
-`--registry` (default: an example prefix), so the list can be made before the setting exists.
+"""The copy list of a stack for its mirror (`kserve-platform:mirror`): every image, chart and manifest the stack
+deploys, source -> mirror, by the same function the program deploys them with (`config.mirror.mirror_image`).
+`python -m cli mirror` (cli/mirror.py) prints it for skopeo, crane, helm or as JSON.
 """
 
 from __future__ import annotations
