@@ -14,6 +14,9 @@ Where the time goes, per size (each a separate process, best of --repeat):
 - kubectl: the floor, the same objects dry-run applied in one call.
 The stack's namespaces are created on the cluster before timing, so both the preview and the floor dry-run every
 namespaced object (the provider skips the dry run of an object whose namespace does not exist yet).
+A size whose preview fails prints the engine's error instead of a row: above about 440 generated models the whole
+config, handed to the program in one `PULUMI_CONFIG` environment string, passes Linux's 128 KiB limit for one
+string and the engine cannot start the program ("argument list too long").
 Needs the end-to-end toolchain (`bash e2e/toolchain.sh`); generated stacks come from bench_scaling.py.
 """
 
@@ -64,9 +67,20 @@ def rendered_objects(out: Path) -> list[dict[str, Any]]:
     return [manifest for manifest in objects if manifest["kind"] in APPLIED_KINDS]
 
 
+class PreviewFailed(RuntimeError):
+    """`pulumi preview` exited non-zero; the message holds the engine's error diagnostics only."""
+
+
 def preview(project: PulumiProject, stack: str, timeout: float) -> int:
     """Run `pulumi preview` and return the number of steps it planned."""
-    result = project.run("preview", "--json", stack=stack, timeout=timeout)
+    result = project.run("preview", "--json", stack=stack, timeout=timeout, check=False)
+    if result.returncode != 0:
+        try:
+            diagnostics = json.loads(result.stdout).get("diagnostics", [])
+            errors = [item["message"].strip() for item in diagnostics if item.get("severity") == "error"]
+        except json.JSONDecodeError:
+            errors = [result.stderr.strip()[-1000:]]
+        raise PreviewFailed("; ".join(errors) or f"exit status {result.returncode}")
     return len(json.loads(result.stdout)["steps"])
 
 
@@ -135,7 +149,11 @@ def main() -> None:
             )
             print(header, flush=True)
             for size in args.sizes:
-                row = measure(size, work, cluster, toolchain, args)
+                try:
+                    row = measure(size, work, cluster, toolchain, args)
+                except PreviewFailed as failure:
+                    print(f"{size:>6} pulumi preview failed: {failure}", flush=True)
+                    continue
                 print(
                     f"{row['models']:>6} {row['objects']:>7} {row['steps']:>5} {row['cluster']:>9.2f}"
                     f" {row['kubectl']:>9.2f} {row['cluster'] / row['kubectl']:>6.1f}"
