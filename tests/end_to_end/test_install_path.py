@@ -14,10 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
 from e2e.cluster import ToolchainMissing, start
-from e2e.pulumi_cli import PROJECT_DIR, PulumiProject
+from e2e.pulumi_cli import PROJECT_DIR, PulumiError, PulumiProject
 from tests.end_to_end.fixtures_cluster import require
-from tests.end_to_end.stacks import KSERVE_KEY, committed_config, secret_test_value
+from tests.end_to_end.stacks import KSERVE_KEY, RENDER_DIR_KEY, committed_config, secret_test_value
 from tests.schemas import require_shared
 
 STACK = "dev"
@@ -121,3 +124,30 @@ def assert_install_children(preview: dict[str, Any]) -> None:
         if step["newState"]["inputs"]["metadata"].get("annotations", {}).get("pulumi.com/waitFor") != CA_GATE
     ]
     assert webhooks and not ungated, ungated
+
+
+def test_up_of_the_installing_local_stack_renders_the_charts_to_a_directory(
+    pulumi_project: Callable[..., PulumiProject], tmp_path: Path
+) -> None:
+    require_shared()
+    plain, secret_keys = committed_config("local")
+    config = copy.deepcopy(plain)
+    assert RENDER_DIR_KEY in config and config[KSERVE_KEY].get("install", True), "local no longer renders the install"
+    config[RENDER_DIR_KEY] = str(tmp_path / "render")
+    config[KSERVE_KEY]["chartRepository"] = str(KSERVE_CHARTS)
+    config[KSERVE_KEY].setdefault("certManager", {})["chartRepository"] = str(CERT_MANAGER_CHARTS)
+    project = pulumi_project()
+    project.new_stack("local", config, secrets={key: secret_test_value(key) for key in secret_keys})
+    try:
+        project.run("up", "--yes", "--skip-preview", stack="local")
+    except PulumiError as failed:
+        # pulumi-kubernetes' Chart v4 runs a chart's `lookup` calls against a cluster even with
+        # renderYamlToDirectory, and each kserve-crd template calls `lookup` for its CRD: with no cluster the
+        # render fails. Reported as expected only for that cause; anything else fails the test.
+        if "error calling lookup" in str(failed) and "kserve-crd" in str(failed):
+            pytest.xfail("Chart v4 in renderYamlToDirectory mode runs kserve-crd's `lookup` against a cluster")
+        raise
+    rendered = [yaml.safe_load(path.read_text()) for path in sorted((tmp_path / "render").glob("[01]-*/*.yaml"))]
+    crds = [doc for doc in rendered if doc and doc["kind"] == "CustomResourceDefinition"]
+    assert "inferenceservices.serving.kserve.io" in {doc["metadata"]["name"] for doc in crds}
+    assert all(doc["metadata"].get("annotations", {}).get(RETAIN_ANNOTATION) == "keep" for doc in crds)
