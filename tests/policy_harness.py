@@ -167,20 +167,20 @@ def require_rendering() -> None:
 RETAIN_ANNOTATION = "helm.sh/resource-policy"
 
 
-def root_stack(run: ProgramRun) -> RegisteredResource:
-    """The root `pulumi:pulumi:Stack` resource: the engine registers it and runs analyzers on it like any other
-    (the recorder leaves it out)."""
-    name = f"{PROJECT}-{run.stack}"
+def synthetic_resource(
+    urn: str, type_: str, name: str, inputs: dict[str, Any], *, custom: bool = True, protect: bool = False
+) -> RegisteredResource:
+    """A registration the recorder never sees (the root stack) or a hand-made one, with no other options set."""
     return RegisteredResource(
-        urn=f"urn:pulumi:{run.stack}::{PROJECT}::{ROOT_STACK_TYPE}::{name}",
-        type=ROOT_STACK_TYPE,
+        urn=urn,
+        type=type_,
         name=name,
-        custom=False,
+        custom=custom,
         remote=False,
-        raw_inputs={},
+        raw_inputs=inputs,
         parent=None,
         dependencies=[],
-        protect=False,
+        protect=protect,
         retain_on_delete=False,
         delete_before_replace=False,
         ignore_changes=[],
@@ -188,6 +188,14 @@ def root_stack(run: ProgramRun) -> RegisteredResource:
         custom_timeouts={},
         provider=None,
     )
+
+
+def root_stack(run: ProgramRun) -> RegisteredResource:
+    """The root `pulumi:pulumi:Stack` resource: the engine registers it and runs analyzers on it like any other
+    (the recorder leaves it out)."""
+    name = f"{PROJECT}-{run.stack}"
+    urn = f"urn:pulumi:{run.stack}::{PROJECT}::{ROOT_STACK_TYPE}::{name}"
+    return synthetic_resource(urn, ROOT_STACK_TYPE, name, {}, custom=False)
 
 
 def _inherited(run_by_urn: dict[str, RegisteredResource], parent: RegisteredResource):

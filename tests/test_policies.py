@@ -26,6 +26,7 @@ from policy_harness import (
     resource_args,
     root_stack,
     run_policy,
+    synthetic_resource,
 )
 from pulumi_policy import EnforcementLevel
 
@@ -39,23 +40,8 @@ PROD_SETTINGS = {name: properties(p, policy_config("prod")) for name, p in ((p.n
 
 
 def resource(type_: str, inputs: dict[str, Any], name: str = "x", protect: bool = False, urn: str | None = None):
-    return RegisteredResource(
-        urn=urn or f"urn:pulumi:test::kserve-platform::{type_}::{name}",
-        type=type_,
-        name=name,
-        custom=True,
-        remote=False,
-        raw_inputs=inputs,
-        parent=None,
-        dependencies=[],
-        protect=protect,
-        retain_on_delete=False,
-        delete_before_replace=False,
-        ignore_changes=[],
-        aliases=[],
-        custom_timeouts={},
-        provider=None,
-    )
+    urn = urn or f"urn:pulumi:test::kserve-platform::{type_}::{name}"
+    return synthetic_resource(urn, type_, name, inputs, protect=protect)
 
 
 def messages(policy, resources: list[RegisteredResource], **settings: Any) -> list[str]:
