@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,18 @@ STACKS = ("dev", "staging", "prod", "local")
 # Stack files with fixed content for tests that assert exact names, counts and outputs. The committed
 # Pulumi.<stack>.yaml files are the user's to edit: tests of those assert what holds for any valid stack.
 FIXTURE_STACKS_DIR = PROJECT_DIR / "tests" / "fixtures" / "stacks"
+
+
+def render(*args: str | Path) -> subprocess.CompletedProcess:
+    """`python -m cli render ARGS` in the project, as a user runs it (exit status, stdout, stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "render", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        timeout=120,
+        check=False,
+    )
 
 
 def settings_for(

@@ -4,8 +4,6 @@ file, a missing stack, and the stack outputs a user sees after `pulumi up` (outp
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,18 +15,7 @@ from offline.program import UNKNOWN_OUTPUT, run_program
 from offline.recorder import SECRET
 from offline.stackconfig import committed_stacks
 from offline.stackfile import StackSettings, read_stack_settings
-from tests.conftest import PROJECT_DIR, fixture_stack_file
-
-
-def render(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "render", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import PROJECT_DIR, fixture_stack_file, render
 
 
 def write_stack(path: Path, models: list[dict]) -> Path:

@@ -10,18 +10,7 @@ import pytest
 import yaml
 
 from offline.stackfile import UNDECRYPTED_SECRET, read_stack_settings
-from tests.conftest import PROJECT_DIR, committed_config, committed_models, fixture_stack_file
-
-
-def render(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "render", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import PROJECT_DIR, committed_config, committed_models, fixture_stack_file, render
 
 
 def test_committed_dev_stack_renders_one_inference_service_per_model(tmp_path: Path) -> None:
