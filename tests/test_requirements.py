@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,55 @@ def test_missing_xgboost_runtime_is_installed_without_its_dependencies(monkeypat
     )
     (problem,) = preflight.problems(model, 0)
     assert "pip install --no-deps -r requirements-no-deps.txt" in problem
+
+
+def locked_names(*locks: str) -> set[str]:
+    """Distribution names the hashed lock files install (normalised as pip compares them)."""
+    names = set()
+    for lock in locks:
+        for line in (PROJECT_DIR / lock).read_text(encoding="utf-8").splitlines():
+            if match := re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", line):
+                names.add(re.sub(r"[-_.]+", "-", match.group(1)).lower())
+    return names
+
+
+def imported_top_level_modules() -> dict[str, str]:
+    """Top-level module -> the first project file importing it, over every Python file git tracks."""
+    files = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.split()
+    found: dict[str, str] = {}
+    for relative in files:
+        tree = ast.parse((PROJECT_DIR / relative).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                found.setdefault(module.split(".")[0], relative)
+    return found
+
+
+# Imported only where a user asks for them, with an error naming what to install (localserve/artifacts.py `_need`).
+OPTIONAL_IMPORTS = {"__future__", "boto3"}
+
+
+def test_every_module_the_project_imports_is_installed_by_the_ci_locks() -> None:
+    # CI starts from a fresh machine and installs only the locks: a package that happens to be on a developer's
+    # machine (cryptography, which the end-to-end harness makes its certificates with, once was) must be locked.
+    locked = locked_names("requirements-dev.lock", "requirements-no-deps.lock")
+    # Project modules, also those tests and scripts import as siblings (their folder is on sys.path).
+    tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    local = {part.removesuffix(".py") for path in tracked.stdout.split() for part in Path(path).parts}
+    distributions = metadata.packages_distributions()
+    missing = []
+    for module, importer in sorted(imported_top_level_modules().items()):
+        if module in sys.stdlib_module_names or module in local or module in OPTIONAL_IMPORTS:
+            continue
+        owners = {re.sub(r"[-_.]+", "-", name).lower() for name in distributions.get(module, [])}
+        if not owners & locked:
+            missing.append(f"{module} (imported by {importer}; installed from {sorted(owners) or 'nothing'})")
+    assert not missing, "add these to requirements-dev.txt and run python lock_requirements.py:\n" + "\n".join(missing)
