@@ -274,6 +274,8 @@ def test_the_analyzer_executable_serves_the_same_pack(tmp_path, python_from):
         env = {"PULUMI_PYTHON_CMD": str(tmp_path / "elsewhere" / "python")}
     project = tmp_path / "project"
     project.mkdir()
+    # The engine's working directory is the project: nothing in it may stand in for the pack's imports.
+    (project / "pulumi_policy.py").write_text("raise ImportError('the project folder shadowed pulumi_policy')\n")
     process = start_analyzer(pack, project, env)
     try:
         ready, _, _ = select.select([process.stdout], [], [], 60)

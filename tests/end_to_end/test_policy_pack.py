@@ -90,8 +90,10 @@ def preview_with_pack(
     args = ["preview", "--policy-pack", PACK, "--policy-pack-config", config]
     if events:
         project.extra_env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"] = "true"
-        result = project.run(*args, "--json", stack=stack, check=False)
-        del project.extra_env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"]
+        try:
+            result = project.run(*args, "--json", stack=stack, check=False)
+        finally:
+            del project.extra_env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"]
         return _from_events(result.returncode, result.stdout + result.stderr, result.stdout)
     result = project.run(*args, "--urns", stack=stack, check=False)
     output = result.stdout + result.stderr
