@@ -7,12 +7,14 @@ The toolchain comes from `bash e2e/toolchain.sh pulumi` (see e2e/toolchain/pulum
     project.new_stack("dev", config={...}, secrets={"kserve-platform:key": "value"})
     project.run("up", "--yes", stack="dev")
 
-The program runs unchanged: the copy holds `__main__.py`, `components/`, `config/` and `policy/` as committed, and
-`venv` (Pulumi.yaml's `virtualenv: venv`) and `policy/venv` are links to the toolchain's virtualenv.
+The program runs unchanged: the copy holds `__main__.py`, `components/`, `config/` and `policy/` as committed;
+`venv` (Pulumi.yaml's `virtualenv: venv`) links to the toolchain's program virtualenv (requirements.lock) and
+`policy/venv` (policy/PulumiPolicy.yaml's) to its policy-pack virtualenv (policy/requirements.lock).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -35,14 +37,21 @@ PROGRAM_DIRS = ("components", "config", "policy")
 TEST_PASSPHRASE = "kserve-platform end-to-end passphrase"
 
 
+def lock_key(lock: Path) -> str:
+    """The part of a virtualenv's cache folder name that its lock file keys (e2e/toolchain/pulumi.sh: sha256, 12)."""
+    return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class PulumiToolchain:
-    """The CLI, the Python language host, a PULUMI_HOME holding the Kubernetes provider plugin, and the venv."""
+    """The CLI, the Python language host, a PULUMI_HOME holding the Kubernetes provider plugin, the program's venv
+    and the policy pack's venv."""
 
     cli: Path
     language_host_dir: Path
     pulumi_home: Path
     venv: Path
+    policy_venv: Path
 
     @classmethod
     def from_cache(cls) -> PulumiToolchain:
@@ -53,7 +62,12 @@ class PulumiToolchain:
             cli=tool_dir("pulumi", "PULUMI_VERSION") / "bin" / "pulumi",
             language_host_dir=tool_dir("pulumi-language-python", "PULUMI_LANGUAGE_PYTHON_VERSION") / "bin",
             pulumi_home=cache_root() / "pulumi-home" / f"{cli_version}-kubernetes-{kubernetes_version}",
-            venv=cache_root() / "pulumi-venv" / f"{python}-kubernetes-{kubernetes_version}",
+            venv=cache_root()
+            / "pulumi-venv"
+            / f"{python}-kubernetes-{kubernetes_version}-{lock_key(PROJECT_DIR / 'requirements.lock')}",
+            policy_venv=cache_root()
+            / "pulumi-policy-venv"
+            / f"{python}-{lock_key(PROJECT_DIR / 'policy' / 'requirements.lock')}",
         )
 
     def missing(self) -> list[str]:
@@ -64,6 +78,7 @@ class PulumiToolchain:
             "the language host's exec script": self.language_host_dir / "pulumi-language-python-exec",
             "the Kubernetes provider plugin": self.pulumi_home / ".installed",
             "the program's virtualenv": self.venv / ".installed",
+            "the policy pack's virtualenv": self.policy_venv / ".installed",
         }
         return [what for what, path in needed.items() if not path.exists()]
 
@@ -95,7 +110,7 @@ class PulumiProject:
         for name in PROGRAM_DIRS:
             shutil.copytree(source / name, workdir / name, ignore=ignore)
         (workdir / "venv").symlink_to(toolchain.venv, target_is_directory=True)
-        (workdir / "policy" / "venv").symlink_to(toolchain.venv, target_is_directory=True)
+        (workdir / "policy" / "venv").symlink_to(toolchain.policy_venv, target_is_directory=True)
         state_dir.mkdir(parents=True, exist_ok=True)
         return cls(workdir=workdir, toolchain=toolchain, state_dir=state_dir, extra_env=dict(extra_env))
 

@@ -15,7 +15,7 @@ message names the offending field and says how to fix it. Enforcement levels and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -93,6 +93,12 @@ def _dig(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+def _is_list(value: Any) -> bool:
+    # The analyzer hands policies the SDK's proxies: a list arrives as a `Sequence` that is not a `list` (a map as a
+    # `Mapping` that is not a `dict`), so lists are recognised by what they do.
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 def kind_of(props: Mapping[str, Any]) -> tuple[str, str]:
@@ -309,18 +315,18 @@ def storage_uris(props: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 child = f"{path}.{key}"
                 if key == "storageUri" and isinstance(item, str):
                     yield child, item
-                elif key == "storageUris" and isinstance(item, list):
+                elif key == "storageUris" and _is_list(item):
                     for index, entry in enumerate(item):
                         uri = entry.get("uri") if isinstance(entry, Mapping) else entry
                         if isinstance(uri, str):
                             yield f"{child}[{index}]", uri
-                elif key == "env" and isinstance(item, list):
+                elif key == "env" and _is_list(item):
                     for var in item:
                         if isinstance(var, Mapping) and var.get("name") == "STORAGE_URI" and var.get("value"):
                             yield f"{child}[STORAGE_URI]", str(var["value"])
                 else:
                     yield from walk(item, child)
-        elif isinstance(value, list):
+        elif _is_list(value):
             for index, item in enumerate(value):
                 yield from walk(item, f"{path}[{index}]")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -26,6 +27,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from config.stack import PROJECT
 from offline import charts
@@ -95,9 +98,24 @@ def resource_options(resource: RegisteredResource) -> PolicyResourceOptions:
     )
 
 
+def as_the_engine_hands_them(inputs: dict[str, Any]) -> Any:
+    """A resource's inputs as pulumi_policy's analyzer server hands them to a policy: sent by the engine as a
+    protobuf Struct (every number a float), read back with the SDK's own deserializer and wrapped in its
+    unknown-checking proxies, so every list is a `Sequence` and every map a `Mapping`, never a `list` or `dict`."""
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
+
+
 def resource_args(resource: RegisteredResource, settings: dict[str, Any] | None = None) -> ResourceValidationArgs:
     return ResourceValidationArgs(
-        resource.type, resource.inputs, resource.urn, resource.name, resource_options(resource), None, settings or {}
+        resource.type,
+        as_the_engine_hands_them(resource.inputs),
+        resource.urn,
+        resource.name,
+        resource_options(resource),
+        None,
+        settings or {},
     )
 
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import select
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import yaml
 from conftest import STACKS, stack_settings
+from google.protobuf import empty_pb2
 from policy_harness import (
     POLICY_DIR,
+    as_the_engine_hands_them,
     chart_children,
     enforcement,
     engine_registrations,
@@ -28,6 +34,7 @@ from policy_harness import (
     run_policy,
     synthetic_resource,
 )
+from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 
 from config.storage import STORAGE_SCHEMES
@@ -212,6 +219,102 @@ def test_policy_pack_starts_as_the_cli_would_run_it():
         process.wait(timeout=10)
 
 
+ANALYZER_EXECUTABLE = POLICY_DIR / "pulumi-analyzer-kserve-platform"
+
+
+def pack_copy(tmp_path: Path, policy_yaml: Callable[[dict[str, Any]], None] = lambda document: None) -> Path:
+    """The pack's folder copied to `tmp_path/policy` (no virtualenv), its PulumiPolicy.yaml edited by `policy_yaml`."""
+    pack = tmp_path / "policy"
+    shutil.copytree(POLICY_DIR, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    document = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())
+    policy_yaml(document)
+    (pack / "PulumiPolicy.yaml").write_text(yaml.safe_dump(document))
+    return pack
+
+
+def this_python_as(path: Path) -> Path:
+    """A launcher at `path` for the interpreter running the tests (with its own site-packages); returns the file it
+    touches when it runs."""
+    path.parent.mkdir(parents=True)
+    used = path.with_name("used")
+    path.write_text(f'#!/bin/sh\ntouch {used}\nexec {sys.executable} "$@"\n')
+    path.chmod(0o755)
+    return used
+
+
+def start_analyzer(pack: Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # As the engine launches a binary analyzer: its own address as the argument, the project as working directory.
+    return subprocess.Popen(
+        [str(pack / ANALYZER_EXECUTABLE.name), "127.0.0.1:1"],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def without_virtualenv(document: dict[str, Any]) -> None:
+    document["runtime"] = {"name": "python"}
+
+
+@pytest.mark.parametrize("python_from", ["virtualenv", "PULUMI_PYTHON_CMD"])
+def test_the_analyzer_executable_serves_the_same_pack(tmp_path, python_from):
+    # `pulumi preview --policy-pack policy/pulumi-analyzer-kserve-platform`: the engine runs the file directly. It
+    # finds the pack's Python as the language host would (the virtualenv PulumiPolicy.yaml names; without one,
+    # PULUMI_PYTHON_CMD) and serves this folder's pack: same name, same policies.
+    assert os.access(ANALYZER_EXECUTABLE, os.X_OK), "the analyzer executable lost its executable bit"
+    if python_from == "virtualenv":
+        pack = pack_copy(tmp_path)
+        venv = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
+        used = this_python_as(pack / venv / "bin" / "python")
+        env = {"PULUMI_PYTHON_CMD": "/nonexistent/python"}
+    else:
+        pack = pack_copy(tmp_path, without_virtualenv)
+        used = this_python_as(tmp_path / "elsewhere" / "python")
+        env = {"PULUMI_PYTHON_CMD": str(tmp_path / "elsewhere" / "python")}
+    project = tmp_path / "project"
+    project.mkdir()
+    # The engine's working directory is the project: nothing in it may stand in for the pack's imports.
+    (project / "pulumi_policy.py").write_text("raise ImportError('the project folder shadowed pulumi_policy')\n")
+    process = start_analyzer(pack, project, env)
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "the analyzer did not start within 60 s"
+        line = process.stdout.readline().decode().strip()
+        assert line.isdigit(), (line, process.stderr.read1(4096) if process.poll() is not None else b"")
+        with grpc.insecure_channel(f"127.0.0.1:{line}") as channel:
+            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+        assert info.name == "kserve-platform" and info.supportsConfig
+        assert [policy.name for policy in info.policies] == [policy.name for policy in policies.POLICIES]
+        assert used.exists(), f"the pack ran on another Python than {python_from} names"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_the_analyzer_executable_says_how_to_make_a_missing_virtualenv(tmp_path):
+    # The virtualenv is the one PulumiPolicy.yaml names (here renamed), never a second copy of the name.
+    pack = pack_copy(tmp_path, lambda document: document["runtime"]["options"].update(virtualenv="pack-env"))
+    process = start_analyzer(pack, tmp_path)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and out == b""
+    message = err.decode()
+    assert f"{pack}/pack-env" in message and "runtime.options.virtualenv" in message
+    assert f"python3 -m venv {pack}/pack-env" in message and f"-r {pack}/requirements.lock" in message
+
+
+def test_the_analyzer_executable_says_what_the_python_lacks(tmp_path):
+    # A Python without the pack's dependencies: the error names the interpreter and the lock to install.
+    pack = pack_copy(tmp_path, without_virtualenv)
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    process = start_analyzer(pack, tmp_path, {"PULUMI_PYTHON_CMD": str(bare / "bin" / "python")})
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and out == b""
+    message = err.decode()
+    assert "cannot import pulumi_policy" in message and f"-r {pack}/requirements.lock" in message, message
+
+
 def test_policy_names_and_descriptions():
     names = [p.name for p in policies.POLICIES]
     assert len(set(names)) == len(names)
@@ -321,6 +424,34 @@ def test_storage_uri_scheme(staging_isvcs):
         lambda i: custom_container(i)["env"].append({"name": "STORAGE_URI", "value": "/mnt/local/model"}),
     )
     assert_fires(policies.STORAGE_URI, [env_uri], "env[STORAGE_URI] '/mnt/local/model' uses no scheme")
+
+
+def test_storage_uris_in_lists_are_judged_as_the_analyzer_hands_them(staging_isvcs):
+    # The analyzer hands policies pulumi_policy's proxies: a list arrives as a Sequence that is not a `list`. The
+    # policy skipped every list, so a custom image's STORAGE_URI (in containers[].env) and storageUris entries went
+    # unjudged under the real engine (tests/end_to_end/test_policy_pack.py::test_a_custom_images_storage_location_is_judged).
+    custom = mutate(
+        staging_isvcs["custom-model"],
+        lambda i: custom_container(i)["env"].append({"name": "STORAGE_URI", "value": "gs://bucket/model"}),
+    )
+    handed = as_the_engine_hands_them(custom.inputs)
+    assert not isinstance(handed["spec"]["predictor"]["containers"], list | dict)
+    assert_fires(
+        policies.STORAGE_URI,
+        [custom],
+        "spec.predictor.containers[0].env[STORAGE_URI] 'gs://bucket/model' uses 'gs://'",
+        allowedSchemes=["s3"],
+    )
+    several = mutate(
+        staging_isvcs["my-model"],
+        lambda i: i["spec"]["predictor"]["model"].update(
+            storageUris=[{"uri": "s3://models/a", "mountPath": "/mnt/a"}, {"uri": "ftp://h/b", "mountPath": "/mnt/b"}]
+        ),
+    )
+    found = assert_fires(
+        policies.STORAGE_URI, [several], "storageUris[1] 'ftp://h/b' uses 'ftp://'", allowedSchemes=["s3", "gs"]
+    )
+    assert not any("s3://models/a" in message for message in found)
 
 
 def test_no_plain_secrets_in_env(staging_isvcs):

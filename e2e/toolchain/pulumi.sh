@@ -5,9 +5,11 @@
 #   pulumi-resource-kubernetes/<PULUMI_KUBERNETES_VERSION>/bin/          the Kubernetes provider
 #   pulumi-home/<PULUMI_VERSION>-kubernetes-<PULUMI_KUBERNETES_VERSION>/ a PULUMI_HOME with the provider installed
 #                                                                        as a plugin, so no run ever downloads one
-#   pulumi-venv/python<X.Y>-kubernetes-<PULUMI_KUBERNETES_VERSION>/       the virtualenv the program and the policy
-#       pack run in (Pulumi.yaml's `virtualenv: venv` points at it): this Python's site-packages (requirements-dev.txt)
-#       plus the pulumi-kubernetes SDK at the provider's version, so the SDK asks the engine for the plugin installed
+#   pulumi-venv/python<X.Y>-kubernetes-<PULUMI_KUBERNETES_VERSION>-<runtime lock hash>/   the program's virtualenv
+#       (Pulumi.yaml's `virtualenv: venv` points at it): the hashed requirements.lock plus the pulumi-kubernetes SDK
+#       at the provider's version, so the SDK asks the engine for the plugin installed
+#   pulumi-policy-venv/python<X.Y>-<policy lock hash>/                   the policy pack's own virtualenv (its
+#       PulumiPolicy.yaml's `virtualenv: venv`): exactly the hashed policy/requirements.lock
 # Each part is skipped when its folder is complete, so a warm run costs seconds. Called by e2e/toolchain.sh, which
 # exports the pins of e2e/versions.env and KSERVE_PLATFORM_CACHE.
 set -euo pipefail
@@ -25,6 +27,9 @@ python="${PYTHON:-python3}"
 # Keyed by the runtime lock too: a relocked requirements.lock makes a new virtualenv.
 runtime_lock="$here/../../requirements.lock"
 venv_dir="$cache/pulumi-venv/python$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-kubernetes-$PULUMI_KUBERNETES_VERSION-$(sha256sum "$runtime_lock" | cut -c1-12)"
+# The policy pack runs in a virtualenv of its own, keyed by its lock.
+policy_lock="$here/../../policy/requirements.lock"
+policy_venv_dir="$cache/pulumi-policy-venv/python$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-$(sha256sum "$policy_lock" | cut -c1-12)"
 version_pkg=github.com/pulumi/pulumi/sdk/v3/go/common/version
 export GOFLAGS="-mod=readonly -trimpath"
 
@@ -127,8 +132,19 @@ make_venv() {
   touch "$venv_dir/.installed"
 }
 
+make_policy_venv() {
+  [ -f "$policy_venv_dir/.installed" ] && return 0
+  echo "pulumi.sh: making the policy pack's virtualenv $policy_venv_dir"
+  rm -rf "$policy_venv_dir"
+  # What `pulumi preview --policy-pack` runs the pack with (the hashed policy lock), nothing else.
+  "$python" -m venv "$policy_venv_dir"
+  "$policy_venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$policy_lock"
+  touch "$policy_venv_dir/.installed"
+}
+
 build_cli
 build_language_host
 build_provider
 install_provider_plugin
 make_venv
+make_policy_venv

@@ -19,6 +19,12 @@ from offline.stackconfig import load_stack_config
 PROJECT = "kserve-platform"
 KSERVE_KEY = f"{PROJECT}:kserve"
 RENDER_DIR_KEY = "kubernetes:renderYamlToDirectory"
+# The unpacked upstream charts (issue 11 item 4): the local chart sources of the installing form.
+SHARED = PROJECT_DIR.parent / "shared"
+KSERVE_CHARTS = SHARED / "kserve" / "v0.20.0" / "charts"
+CERT_MANAGER_CHARTS = SHARED / "deps" / "cert-manager" / "v1.17.0" / "charts"
+ENVOY_GATEWAY_CHARTS = SHARED / "deps" / "envoy-gateway" / "v1.8.1" / "charts"
+GATEWAY_API_CRDS = SHARED / "deps" / "gateway-api" / "v1.5.1" / "crds"
 
 
 def committed_stacks() -> list[str]:
@@ -61,6 +67,29 @@ def models_only(config: dict[str, Any]) -> dict[str, Any]:
     namespaces = result.setdefault(f"{PROJECT}:namespaces", {})
     policy = namespaces.setdefault("networkPolicy", {})
     policy.setdefault("allowFromNamespaces", [kserve.get("namespace", "kserve")])
+    return result
+
+
+def with_local_chart_sources(config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The installing stack with every chart read from the unpacked charts in ../shared (the air-gapped setting users
+    need as well) and the Gateway API release manifest from a file of ../shared's Gateway API CRDs, written to
+    `folder`. Only the sources of what the stack installs are set (the config refuses the others)."""
+    result = copy.deepcopy(config)
+    kserve = result.setdefault(KSERVE_KEY, {})
+    assert kserve.get("install", True), "the stack does not install KServe"
+    kserve["chartRepository"] = str(KSERVE_CHARTS)
+    if kserve.get("certManager", {}).get("install", True):
+        kserve.setdefault("certManager", {})["chartRepository"] = str(CERT_MANAGER_CHARTS)
+    if kserve.get("ingress", {}).get("mode", "gatewayApi") == "gatewayApi":
+        gateway_api = kserve.setdefault("ingress", {}).setdefault("gatewayApi", {})
+        envoy = gateway_api.setdefault("envoyGateway", {})
+        if envoy.get("install", True):
+            envoy["chart"] = str(ENVOY_GATEWAY_CHARTS / "gateway-helm")
+            envoy["crdsChart"] = str(ENVOY_GATEWAY_CHARTS / "gateway-crds-helm")
+        # The release manifest (standard-install.yaml) is the release's CRDs in one file: made from ../shared's.
+        manifest = folder / "gateway-api-standard-install.yaml"
+        manifest.write_text("".join(f"---\n{path.read_text()}\n" for path in sorted(GATEWAY_API_CRDS.glob("*.yaml"))))
+        gateway_api["crdsManifest"] = str(manifest)
     return result
 
 

@@ -18,17 +18,20 @@ import pytest
 import yaml
 
 from e2e.cluster import ToolchainMissing, start
-from e2e.pulumi_cli import PROJECT_DIR, PulumiError, PulumiProject
+from e2e.pulumi_cli import PulumiError, PulumiProject
 from tests.end_to_end.fixtures_cluster import require
-from tests.end_to_end.stacks import KSERVE_KEY, RENDER_DIR_KEY, committed_config, secret_test_value
+from tests.end_to_end.stacks import (
+    CERT_MANAGER_CHARTS,
+    KSERVE_CHARTS,
+    KSERVE_KEY,
+    RENDER_DIR_KEY,
+    committed_config,
+    secret_test_value,
+    with_local_chart_sources,
+)
 from tests.schemas import require_shared
 
 STACK = "dev"
-SHARED = PROJECT_DIR.parent / "shared"
-KSERVE_CHARTS = SHARED / "kserve" / "v0.20.0" / "charts"
-CERT_MANAGER_CHARTS = SHARED / "deps" / "cert-manager" / "v1.17.0" / "charts"
-ENVOY_GATEWAY_CHARTS = SHARED / "deps" / "envoy-gateway" / "v1.8.1" / "charts"
-GATEWAY_API_CRDS = SHARED / "deps" / "gateway-api" / "v1.5.1" / "crds"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 RETAIN_ANNOTATION = "helm.sh/resource-policy"
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
@@ -44,20 +47,8 @@ CA_GATE = "jsonpath={.webhooks[*].clientConfig.caBundle}"
 def installing_config(tmp_path: Path) -> dict[str, Any]:
     require_shared()
     plain, _ = committed_config(STACK)
-    config = copy.deepcopy(plain)
-    kserve = config[KSERVE_KEY]
-    assert kserve.get("install", True), "the dev stack no longer installs KServe"
-    kserve["chartRepository"] = str(KSERVE_CHARTS)
-    kserve.setdefault("certManager", {})["chartRepository"] = str(CERT_MANAGER_CHARTS)
-    gateway_api = kserve.setdefault("ingress", {}).setdefault("gatewayApi", {})
-    envoy = gateway_api.setdefault("envoyGateway", {})
-    envoy["chart"] = str(ENVOY_GATEWAY_CHARTS / "gateway-helm")
-    envoy["crdsChart"] = str(ENVOY_GATEWAY_CHARTS / "gateway-crds-helm")
-    # The release manifest (standard-install.yaml) is the release's CRDs in one file: made from ../shared's.
-    manifest = tmp_path / "gateway-api-standard-install.yaml"
-    manifest.write_text("".join(f"---\n{path.read_text()}\n" for path in sorted(GATEWAY_API_CRDS.glob("*.yaml"))))
-    gateway_api["crdsManifest"] = str(manifest)
-    return config
+    assert plain[KSERVE_KEY].get("install", True), "the dev stack no longer installs KServe"
+    return with_local_chart_sources(plain, tmp_path)
 
 
 def test_preview_of_the_installing_dev_stack_from_local_charts_against_a_cluster(
