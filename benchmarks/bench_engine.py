@@ -1,11 +1,11 @@
-"""Engine benchmark (not a test): time `pulumi preview` of generated models-only stacks through the real CLI,
-language host and Kubernetes provider against the loopback cluster (e2e/cluster.py), next to the floor measured in
-the same run: one `kubectl apply --server-side --dry-run=server` of the objects the offline render produces for the
-same stack.
+"""Engine benchmark (not a test): time `pulumi preview` and `pulumi up` of generated models-only stacks through the
+real CLI, language host and Kubernetes provider against the loopback cluster (e2e/cluster.py: KServe's webhooks and
+controller, kwok's fake nodes), next to the floor measured in the same run: `kubectl apply --server-side` of the
+objects the offline render produces for the same stack.
 
-    python benchmarks/bench_engine.py [--sizes 10 100 1000] [--repeat 1] [--timeout 900]
+    python benchmarks/bench_engine.py [--sizes 10 100 1000] [--repeat 1] [--timeout 1800] [--no-up]
 
-Where the time goes, per size (each a separate process, best of --repeat):
+Where the time goes, per size (each a separate process; previews best of --repeat, up once):
 - program: the offline render (`python -m cli render`), i.e. the program under Pulumi's mocks, no engine;
 - no API server: `pulumi preview` with `kubernetes:renderYamlToDirectory` set (engine, language host, provider,
   program; the provider contacts no cluster);
@@ -14,6 +14,13 @@ Where the time goes, per size (each a separate process, best of --repeat):
 - kubectl: the floor, the same objects dry-run applied in one call.
 The stack's namespaces are created on the cluster before timing, so both the preview and the floor dry-run every
 namespaced object (the provider skips the dry run of an object whose namespace does not exist yet).
+
+Then, on the emptied cluster (unless --no-up):
+- up: `pulumi up --skip-preview`: every object created and every InferenceService waited for until Ready
+  (`pulumi.com/waitFor`), which takes KServe's controller, the controller manager, the scheduler and kwok;
+- apply / apply+Ready: the floor, `kubectl apply --server-side` of the same objects in one call, and that plus
+  `kubectl wait --for=condition=Ready` on every InferenceService (the same end state as `up`);
+- destroy: `pulumi destroy --skip-preview` (namespaces deleted and waited for).
 A size whose preview fails prints the engine's error instead of a row: above about 440 generated models the whole
 config, handed to the program in one `PULUMI_CONFIG` environment string, passes Linux's 128 KiB limit for one
 string and the engine cannot start the program ("argument list too long").
@@ -67,21 +74,46 @@ def rendered_objects(out: Path) -> list[dict[str, Any]]:
     return [manifest for manifest in objects if manifest["kind"] in APPLIED_KINDS]
 
 
-class PreviewFailed(RuntimeError):
-    """`pulumi preview` exited non-zero; the message holds the engine's error diagnostics only."""
+class EngineFailed(RuntimeError):
+    """A `pulumi` command exited non-zero; the message holds the engine's error diagnostics only."""
+
+
+def engine_errors(result: subprocess.CompletedProcess[str]) -> str:
+    try:
+        document = json.loads(result.stdout)
+        events = document if isinstance(document, list) else document.get("diagnostics", [])
+        diagnostics = [event.get("diagnosticEvent", event) for event in events]
+        errors = [item["message"].strip() for item in diagnostics if item.get("severity") == "error"]
+    except (json.JSONDecodeError, AttributeError, KeyError):
+        errors = [result.stderr.strip()[-1000:] or result.stdout.strip()[-1000:]]
+    return "; ".join(errors) or f"exit status {result.returncode}"
 
 
 def preview(project: PulumiProject, stack: str, timeout: float) -> int:
     """Run `pulumi preview` and return the number of steps it planned."""
     result = project.run("preview", "--json", stack=stack, timeout=timeout, check=False)
     if result.returncode != 0:
-        try:
-            diagnostics = json.loads(result.stdout).get("diagnostics", [])
-            errors = [item["message"].strip() for item in diagnostics if item.get("severity") == "error"]
-        except json.JSONDecodeError:
-            errors = [result.stderr.strip()[-1000:]]
-        raise PreviewFailed("; ".join(errors) or f"exit status {result.returncode}")
+        raise EngineFailed(engine_errors(result))
     return len(json.loads(result.stdout)["steps"])
+
+
+def pulumi(project: PulumiProject, stack: str, timeout: float, *args: str) -> None:
+    result = project.run(*args, "--yes", "--skip-preview", stack=stack, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise EngineFailed(f"pulumi {args[0]}: {engine_errors(result)}")
+
+
+def delete_namespaces(cluster: Cluster, namespaces: list[dict[str, Any]]) -> None:
+    names = [namespace["metadata"]["name"] for namespace in namespaces]
+    cluster.kubectl("delete", "namespace", *names, "--wait=true", "--timeout=1200s", timeout=1300)
+
+
+def wait_ready(cluster: Cluster, objects: list[dict[str, Any]], timeout: float) -> None:
+    for namespace in sorted({o["metadata"]["namespace"] for o in objects if o["kind"] == "InferenceService"}):
+        cluster.kubectl(
+            "wait", "--for=condition=Ready", "inferenceservice", "--all", "-n", namespace,
+            f"--timeout={timeout:.0f}s", timeout=timeout + 30,
+        )  # fmt: skip
 
 
 def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain, args: argparse.Namespace) -> dict:
@@ -117,7 +149,7 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
     no_api_s = timed(lambda: steps.append(preview(offline, stack, args.timeout)), args.repeat)
     cluster_s = timed(lambda: steps.append(preview(on_cluster, stack, args.timeout)), args.repeat)
     kubectl_s = timed(lambda: cluster.apply(objects, dry_run=True), args.repeat)
-    return {
+    row: dict[str, Any] = {
         "models": size,
         "objects": len(objects),
         "steps": max(steps),
@@ -126,13 +158,26 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
         "cluster": cluster_s,
         "kubectl": kubectl_s,
     }
+    # `up` creates the namespaces itself: the cluster starts empty of the stack.
+    delete_namespaces(cluster, namespaces)
+    if args.no_up:
+        return row
+    row["up"] = timed(lambda: pulumi(on_cluster, stack, args.timeout, "up"), 1)
+    row["destroy"] = timed(lambda: pulumi(on_cluster, stack, args.timeout, "destroy"), 1)
+    # Namespaces first: kubectl applies in the order given.
+    in_order = sorted(objects, key=lambda manifest: manifest["kind"] != "Namespace")
+    row["apply"] = timed(lambda: cluster.apply(in_order, timeout=args.timeout), 1)
+    row["apply_ready"] = row["apply"] + timed(lambda: wait_ready(cluster, objects, args.timeout), 1)
+    delete_namespaces(cluster, namespaces)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best wall time is kept")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for one `pulumi preview`")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed for one `pulumi` command")
+    parser.add_argument("--no-up", action="store_true", help="time the previews only")
     args = parser.parse_args()
     toolchain = PulumiToolchain.from_cache()
     if toolchain.missing():
@@ -147,25 +192,33 @@ def main() -> None:
                 f"{'models':>6} {'objects':>7} {'steps':>5} {'preview s':>9} {'kubectl s':>9} {'ratio':>6}"
                 f" {'no-API preview s':>16} {'program s':>9}"
             )
+            if not args.no_up:
+                header += f" {'up s':>7} {'apply s':>7} {'apply+Ready s':>13} {'destroy s':>9}"
             print(header, flush=True)
             for size in args.sizes:
                 try:
                     row = measure(size, work, cluster, toolchain, args)
-                except PreviewFailed as failure:
-                    print(f"{size:>6} pulumi preview failed: {failure}", flush=True)
+                except EngineFailed as failure:
+                    print(f"{size:>6} failed: {failure}", flush=True)
                     continue
-                print(
+                line = (
                     f"{row['models']:>6} {row['objects']:>7} {row['steps']:>5} {row['cluster']:>9.2f}"
                     f" {row['kubectl']:>9.2f} {row['cluster'] / row['kubectl']:>6.1f}"
-                    f" {row['no_api']:>16.2f} {row['program']:>9.2f}",
-                    flush=True,
+                    f" {row['no_api']:>16.2f} {row['program']:>9.2f}"
                 )
+                if "up" in row:
+                    line += (
+                        f" {row['up']:>7.2f} {row['apply']:>7.2f} {row['apply_ready']:>13.2f} {row['destroy']:>9.2f}"
+                    )
+                print(line, flush=True)
         finally:
             cluster.stop()
     print(
         "preview s: pulumi preview against the cluster; kubectl s: the floor (one server-side dry-run apply of the"
         " same objects); no-API preview s: pulumi preview with renderYamlToDirectory (no API server); program s:"
-        " the offline render (program under mocks, no engine)."
+        " the offline render (program under mocks, no engine); up s: pulumi up until every InferenceService is"
+        " Ready; apply s: kubectl apply --server-side of the same objects; apply+Ready s: that plus waiting for every"
+        " InferenceService to be Ready; destroy s: pulumi destroy."
     )
 
 

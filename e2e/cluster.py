@@ -1,12 +1,19 @@
-"""A real Kubernetes control plane with KServe's admission webhooks, on loopback, for the end-to-end tests.
+"""A real Kubernetes control plane with KServe's admission webhooks and fake nodes, on loopback, for the end-to-end
+tests.
 
 Runs etcd, kube-apiserver (RBAC; default admission plugins incl. PodSecurity and the webhook plugins),
-kube-controller-manager and KServe's manager (controller + webhooks, out of cluster) as local processes on free
-ports chosen at start, all bound to 127.0.0.1 except KServe's webhook server (cmd/manager has no flag for its host,
-so it listens on every interface at its port). The harness makes a CA, the apiserver's serving and admin client
-certs, the service-account key pair and KServe's webhook serving cert, and registers KServe's own webhook
-configurations (from its chart) by URL. Not run: kubelet and scheduler, so pods stay Pending and InferenceServices
-never turn Ready; tests judge objects by admission (create / server-side dry run), not by serving.
+kube-controller-manager, kube-scheduler, kwok and KServe's manager (controller + webhooks, out of cluster) as local
+processes on free ports chosen at start, all bound to 127.0.0.1 except KServe's webhook server (cmd/manager has no
+flag for its host, so it listens on every interface at its port). The harness makes a CA, the apiserver's serving and
+admin client certs, the service-account key pair and KServe's webhook serving cert, and registers KServe's own webhook
+configurations (from its chart) by URL.
+
+No kubelet runs. kwok plays the kubelet of a few fake Nodes (FAKE_NODES): it keeps them Ready and moves every Pod the
+scheduler binds to them to Running and Ready (init containers Completed) without starting a container. So KServe's
+own chain runs for real up to the pod: the controller creates the predictor Deployment, kube-controller-manager its
+ReplicaSet and Pods, KServe's pod mutator adds the storage initializer, the scheduler places the Pods by their
+requests, the Deployment turns Available and KServe marks the InferenceService Ready. No image is pulled, no model is
+downloaded or loaded, nothing answers a request.
 
     python3 -m e2e.cluster up --state DIR     (prints `export KUBECONFIG=...`; Ctrl-C or `down` stops it)
     python3 -m e2e.cluster down --state DIR
@@ -65,8 +72,16 @@ class Binaries:
     etcd: Path
     kube_apiserver: Path
     kube_controller_manager: Path
+    kube_scheduler: Path
     kubectl: Path
+    kwok: Path
     kserve_manager: Path
+
+    @property
+    def kwok_stages(self) -> list[Path]:
+        """kwok's Stages: the ones kwokctl gives its controller by default (node initialisation and heartbeat by
+        lease; pods to Ready, completed, deleted), copied from the same release by e2e/toolchain/cluster.sh."""
+        return sorted((self.kwok.parent / "stages").glob("*.yaml"))
 
 
 def binaries() -> Binaries:
@@ -76,10 +91,14 @@ def binaries() -> Binaries:
         etcd=tool_dir("etcd", "ETCD_VERSION") / "etcd",
         kube_apiserver=kube / "kube-apiserver",
         kube_controller_manager=kube / "kube-controller-manager",
+        kube_scheduler=kube / "kube-scheduler",
         kubectl=kube / "kubectl",
+        kwok=tool_dir("kwok", "KWOK_VERSION") / "kwok",
         kserve_manager=tool_dir("kserve-manager", "KSERVE_MANAGER_VERSION") / "manager",
     )
     missing = [path.name for path in vars(found).values() if not os.access(path, os.X_OK)]
+    if not found.kwok_stages:
+        missing.append("kwok's stages")
     if missing:
         raise ToolchainMissing(
             f"the cluster toolchain is not built in {cache_root()} (no {', '.join(missing)}): "
@@ -256,11 +275,90 @@ def webhook_configurations(kserve: Path, webhook_url: str, ca_bundle: bytes) -> 
 
 def inferenceservice_config(kserve: Path, deployment_mode: str) -> dict[str, Any]:
     """KServe's `inferenceservice-config`, with `deploy.defaultDeploymentMode` set as the chart's
-    `kserve.controller.deploymentMode` value sets it (the project's installs default to Standard)."""
+    `kserve.controller.deploymentMode` value sets it (the project's installs default to Standard), and the ingress
+    settings of a cluster without Istio or a Gateway API controller (see INGRESS_SETTINGS)."""
     config_map = yaml.load((kserve / "install" / "inferenceservice-config.yaml").read_text(), Loader=_Loader)
     config_map["metadata"]["namespace"] = KSERVE_NAMESPACE
     config_map["data"]["deploy"] = json.dumps({"defaultDeploymentMode": deployment_mode})
+    ingress = json.loads(config_map["data"]["ingress"])
+    ingress.update(INGRESS_SETTINGS)
+    config_map["data"]["ingress"] = json.dumps(ingress, indent=2)
     return config_map
+
+
+# In Standard mode an InferenceService is Ready when PredictorReady (its predictor Deployment Available) and
+# IngressReady are True (v1beta1 conditionSet). With `enableGatewayApi` KServe's HTTPRoute reconciler sets IngressReady
+# only once a Gateway controller has accepted the route (isHTTPRouteReady reads the route's parent conditions), and
+# no Gateway controller runs here. With Kubernetes Ingress (the project's `ingress.mode: ingressClass`) KServe creates
+# the Ingress once the predictor is Ready and then sets IngressReady itself, whether or not an ingress controller
+# serves the class: that is the path the harness takes. No Istio either, so no VirtualService.
+INGRESS_SETTINGS: dict[str, Any] = {"enableGatewayApi": False, "disableIstioVirtualHost": True}
+
+
+# --- fake nodes (kwok) ----------------------------------------------------------------------------------------------
+
+# kwok manages the Nodes carrying this annotation (its --manage-nodes-with-annotation-selector).
+KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+# Three nodes in three zones (the committed prod stack spreads a model across zones), each with room for the largest
+# generated stack of the engine benchmark: 1000 models of MLServer's default 1 CPU / 2 GiB plus the storage
+# initializer, and the committed stacks' few replicas of up to 2 CPU / 4 GiB.
+FAKE_NODES = ("kwok-node-a", "kwok-node-b", "kwok-node-c")
+# In canonical quantities, as the API server writes them back (1k = 1000 CPUs, 1000 pods).
+FAKE_NODE_ALLOCATABLE = {"cpu": "1k", "memory": "4Ti", "pods": "1k", "ephemeral-storage": "10Ti"}
+
+
+def fake_node(index: int, name: str) -> dict[str, Any]:
+    """A Node as a kubelet would register it, with the annotation kwok manages and a pod CIDR of its own (kwok hands
+    out pod IPs from it)."""
+    zone = f"e2e-zone-{name.rpartition('-')[2]}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {KWOK_NODE_ANNOTATION[0]: KWOK_NODE_ANNOTATION[1]},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "topology.kubernetes.io/zone": zone,
+                "type": "kwok",
+            },
+        },
+        "spec": {"podCIDR": f"10.244.{index * 16}.0/20"},
+        "status": {"allocatable": FAKE_NODE_ALLOCATABLE, "capacity": FAKE_NODE_ALLOCATABLE},
+    }
+
+
+def cluster_storage_container(kserve: Path) -> dict[str, Any]:
+    """The `default` ClusterStorageContainer exactly as KServe's kserve-resources chart (the project's install)
+    renders it with its default values: files/common/storagecontainer.yaml deep-merged with storagecontainer-patch.yaml,
+    which sets the image, the resources and `kserve.storage.containerSecurityContext`.
+
+    That security context (no privilege escalation, every capability dropped, non-root) is what lets KServe's pod
+    mutator inject a storage initializer that the program's `restricted` model namespaces admit: PodSecurity checks
+    allowPrivilegeEscalation and capabilities on every container, and a pod-level context cannot set them. KServe's
+    release manifests (config/storagecontainers/default.yaml) carry no security context, and without any
+    ClusterStorageContainer the initializer comes from `inferenceservice-config`, without one too: on such a KServe,
+    Pod creation in a `restricted` namespace is refused."""
+    chart = kserve / "charts" / "kserve-resources"
+    base = yaml.load((chart / "files" / "common" / "storagecontainer.yaml").read_text(), Loader=_Loader)
+    patch_template = (chart / "files" / "common" / "storagecontainer-patch.yaml").read_text()
+    values = yaml.load((chart / "values.yaml").read_text(), Loader=_Loader)["kserve"]
+    storage = values["storage"]
+    # The three values the patch template reads, by the names it reads them: a changed template fails here.
+    for used in (
+        ".Values.kserve.storage.image",
+        ".Values.kserve.storage.resources",
+        "storage.containerSecurityContext",
+    ):
+        if used not in patch_template:
+            raise ToolchainMissing(f"{chart}/files/common/storagecontainer-patch.yaml no longer reads {used}")
+    container = base["spec"]["container"]
+    container["image"] = f"{storage['image']}:{storage['tag'] or values['version']}"
+    container["resources"] = storage["resources"]
+    container["securityContext"] = storage["containerSecurityContext"]
+    return base
 
 
 def cluster_serving_runtimes(kserve: Path) -> list[dict[str, Any]]:
@@ -301,13 +399,13 @@ class Cluster:
         return result
 
     def apply(
-        self, objects: list[dict[str, Any]], *, dry_run: bool = False, check: bool = True
+        self, objects: list[dict[str, Any]], *, dry_run: bool = False, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         """`kubectl apply --server-side` (field manager e2e-cluster); `dry_run` asks the server to judge only."""
         args = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts", "-f", "-"]
         if dry_run:
             args.append("--dry-run=server")
-        return self.kubectl(*args, input=yaml.safe_dump_all(objects, sort_keys=False), check=check)
+        return self.kubectl(*args, input=yaml.safe_dump_all(objects, sort_keys=False), check=check, timeout=timeout)
 
     def log(self, component: str) -> Path:
         return self.state / "logs" / f"{component}.log"
@@ -397,7 +495,17 @@ def start(state: Path, *, deployment_mode: str = "Standard", shared: Path = SHAR
     _prepare_state(state)
     pki = make_pki(state / "pki")
     ports = free_ports(
-        ["etcd", "etcd-peer", "apiserver", "controller-manager", "webhook", "kserve-metrics", "kserve-probe"]
+        [
+            "etcd",
+            "etcd-peer",
+            "apiserver",
+            "controller-manager",
+            "scheduler",
+            "kwok",
+            "webhook",
+            "kserve-metrics",
+            "kserve-probe",
+        ]
     )
     server = f"https://{LOOPBACK}:{ports['apiserver']}"
     cluster = Cluster(
@@ -411,6 +519,7 @@ def start(state: Path, *, deployment_mode: str = "Standard", shared: Path = SHAR
     write_kubeconfig(cluster.kubeconfig, server, pki)
     try:
         _start_control_plane(cluster, pki)
+        _start_fake_nodes(cluster)
         _start_kserve(cluster, pki, kserve, deployment_mode)
     except BaseException:
         cluster.stop()
@@ -460,6 +569,9 @@ def _start_control_plane(cluster: Cluster, pki: Pki) -> None:
         f"--root-ca-file={pki.ca}",
         "--leader-elect=false",
         "--profiling=false",
+        # Client-side rate limit (default 20/s): a benchmark of 1000 models makes a few thousand Deployments,
+        # ReplicaSets, Pods and status updates; the limit, not the API server, would set the pace.
+        "--kube-api-qps=200", "--kube-api-burst=400",
     ])  # fmt: skip
     # It serves /healthz to anyone, with a self-signed cert it makes in its cert dir.
     _wait(
@@ -468,6 +580,65 @@ def _start_control_plane(cluster: Cluster, pki: Pki) -> None:
         lambda: _https_ok(f"https://{LOOPBACK}:{ports['controller-manager']}/healthz"),
         60,
     )
+
+    scheduler_config = state / "kube-scheduler.yaml"
+    scheduler_config.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kubescheduler.config.k8s.io/v1",
+                "kind": "KubeSchedulerConfiguration",
+                # The same client rate limit as the controller manager's, for the same reason.
+                "clientConnection": {"kubeconfig": str(cluster.kubeconfig), "qps": 200, "burst": 400},
+                "leaderElection": {"leaderElect": False},
+            }
+        )
+    )
+    _spawn(cluster, "kube-scheduler", [
+        str(cluster.bins.kube_scheduler),
+        f"--config={scheduler_config}",
+        f"--authentication-kubeconfig={cluster.kubeconfig}",
+        f"--authorization-kubeconfig={cluster.kubeconfig}",
+        f"--bind-address={LOOPBACK}", f"--secure-port={ports['scheduler']}",
+        f"--cert-dir={state / 'scheduler-certs'}",
+    ])  # fmt: skip
+    _wait(cluster, "kube-scheduler", lambda: _https_ok(f"https://{LOOPBACK}:{ports['scheduler']}/healthz"), 60)
+
+
+def _start_fake_nodes(cluster: Cluster) -> None:
+    """kwok out of cluster with the admin kubeconfig, then the fake Nodes; returns once every one is Ready."""
+    home = cluster.state / "kwok-home"
+    home.mkdir()
+    config_args = [f"--config={stage}" for stage in cluster.bins.kwok_stages]
+    _spawn(
+        cluster,
+        "kwok",
+        [
+            str(cluster.bins.kwok),
+            f"--kubeconfig={cluster.kubeconfig}",
+            *config_args,
+            "--manage-all-nodes=false",
+            f"--manage-nodes-with-annotation-selector={'='.join(KWOK_NODE_ANNOTATION)}",
+            "--node-lease-duration-seconds=40",
+            f"--node-ip={LOOPBACK}",
+            f"--server-address={LOOPBACK}:{cluster.ports['kwok']}",
+        ],
+        # Its default config (~/.kwok/kwok.yaml) is read when present: a user's own file must not change the harness.
+        env={"HOME": str(home)},
+    )
+    _wait(cluster, "kwok", lambda: _http_ok(f"http://{LOOPBACK}:{cluster.ports['kwok']}/healthz"), 60)
+    cluster.apply([fake_node(index, name) for index, name in enumerate(FAKE_NODES)])
+    _wait(cluster, "kwok", lambda: _nodes_ready(cluster), 60)
+
+
+def _nodes_ready(cluster: Cluster) -> bool:
+    listed = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    ready = {
+        node["metadata"]["name"]
+        for node in listed
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+        and not any(taint["key"].startswith("node.kubernetes.io/") for taint in node["spec"].get("taints", []))
+    }
+    return ready >= set(FAKE_NODES)
 
 
 def _start_kserve(cluster: Cluster, pki: Pki, kserve: Path, deployment_mode: str) -> None:
@@ -501,7 +672,7 @@ def _start_kserve(cluster: Cluster, pki: Pki, kserve: Path, deployment_mode: str
     cluster.apply(webhook_configurations(kserve, cluster.webhook_url, pki.ca.read_bytes()))
     _wait(cluster, "kserve-manager", lambda: _defaulting_webhook_answers(cluster), 30)
     # Through the live ClusterServingRuntime validator, as a real install creates them.
-    cluster.apply(cluster_serving_runtimes(kserve))
+    cluster.apply([*cluster_serving_runtimes(kserve), cluster_storage_container(kserve)])
 
 
 def _established(cluster: Cluster, crds: list[str]) -> bool:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The loopback cluster's binaries (e2e/cluster.py runs them): kube-apiserver, kube-controller-manager and kubectl
-# from k8s.io/kubernetes, KServe's manager (controller + admission webhooks), and etcd. Called by e2e/toolchain.sh,
-# which exports the pins of e2e/versions.env and KSERVE_PLATFORM_CACHE. A tool already in
-# $KSERVE_PLATFORM_CACHE/<tool>/<version>/ is not rebuilt.
+# The loopback cluster's binaries (e2e/cluster.py runs them): kube-apiserver, kube-controller-manager,
+# kube-scheduler and kubectl from k8s.io/kubernetes, kwok (fake nodes), KServe's manager (controller + admission
+# webhooks), and etcd. Called by e2e/toolchain.sh, which exports the pins of e2e/versions.env and
+# KSERVE_PLATFORM_CACHE. A tool already in $KSERVE_PLATFORM_CACHE/<tool>/<version>/ is not rebuilt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${KSERVE_PLATFORM_CACHE:?run through e2e/toolchain.sh}"
@@ -41,15 +41,20 @@ if [ ! -x "$etcd_dir/etcd" ]; then
   mv "$out" "$etcd_dir"
 fi
 
-# --- kube-apiserver, kube-controller-manager, kubectl ---
+# --- kube-apiserver, kube-controller-manager, kube-scheduler, kubectl ---
 # k8s.io/kubernetes replaces its staging modules with local folders, which only its own checkout can use: the
 # wrapper module e2e/toolchain/modules/kubernetes pins each one to its published k8s.io/* release (go.sum verifies
-# them) and names the three commands as tools.
+# them) and names the commands as tools. Only the commands missing from the cache folder are built (a cache made
+# before kube-scheduler joined gains just that binary; the others stay as they are).
 kube_dir="$KSERVE_PLATFORM_CACHE/kubernetes/$KUBERNETES_VERSION"
 kube_module="$here/modules/kubernetes"
 require_pin "$kube_module" k8s.io/kubernetes "$KUBERNETES_VERSION" KUBERNETES_VERSION
-if [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/kube-controller-manager" ] || [ ! -x "$kube_dir/kubectl" ]; then
-  echo "cluster.sh: building kube-apiserver, kube-controller-manager, kubectl $KUBERNETES_VERSION with go$KUBERNETES_GO_VERSION"
+kube_missing=()
+for command in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  [ -x "$kube_dir/$command" ] || kube_missing+=("$command")
+done
+if [ ${#kube_missing[@]} -gt 0 ]; then
+  echo "cluster.sh: building ${kube_missing[*]} $KUBERNETES_VERSION with go$KUBERNETES_GO_VERSION"
   out="$(install_dir "$kube_dir")"
   minor="${KUBERNETES_VERSION#v*.}"
   minor="${minor%%.*}"
@@ -62,9 +67,40 @@ if [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/kube-controller-mana
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
   (cd "$kube_module" && CGO_ENABLED=0 GOTOOLCHAIN="go$KUBERNETES_GO_VERSION" GOFLAGS=-mod=readonly \
-    go build -trimpath -ldflags "$ldflags" -o "$out/" tool)
-  rm -rf "$kube_dir"
-  mv "$out" "$kube_dir"
+    go build -trimpath -ldflags "$ldflags" -o "$out/" "${kube_missing[@]/#/k8s.io/kubernetes/cmd/}")
+  if [ -d "$kube_dir" ]; then
+    # Each binary is renamed into place on its own: a test running the others meanwhile is not disturbed.
+    for command in "${kube_missing[@]}"; do mv "$out/$command" "$kube_dir/$command"; done
+    rmdir "$out"
+  else
+    mv "$out" "$kube_dir"
+  fi
+fi
+
+# --- kwok: fake nodes and the pods bound to them ---
+# kwok's controller keeps Nodes ready (heartbeat leases) and moves each Pod bound to them through its lifecycle
+# (Running, Ready, deleted) without a kubelet or container. Built inside the released module, like KServe's manager:
+# its go.mod has no replace lines and its go.sum decides every dependency. Run standalone, kwok has no Stages of its
+# own: the ones kwokctl gives it by default (pkg/kwokctl/runtime/cluster.go) are copied from the same module into
+# stages/ beside the binary, where e2e/cluster.py passes each to kwok.
+kwok_dir="$KSERVE_PLATFORM_CACHE/kwok/$KWOK_VERSION"
+kwok_stages=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+kwok_complete=true
+[ -x "$kwok_dir/kwok" ] || kwok_complete=false
+for stage in "${kwok_stages[@]}"; do [ -f "$kwok_dir/stages/$(basename "$stage")" ] || kwok_complete=false; done
+if [ "$kwok_complete" = false ]; then
+  echo "cluster.sh: building kwok $KWOK_VERSION with go$KWOK_GO_VERSION"
+  out="$(install_dir "$kwok_dir")"
+  src="$(cd "$out" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" \
+    | python3 -c 'import json, sys; info = json.load(sys.stdin); print(info.get("Dir") or sys.exit(info.get("Error")))')"
+  (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN="go$KWOK_GO_VERSION" GOFLAGS=-mod=readonly \
+    go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+    -o "$out/kwok" ./cmd/kwok)
+  mkdir "$out/stages"
+  for stage in "${kwok_stages[@]}"; do cp "$src/kustomize/stage/$stage" "$out/stages/"; done
+  rm -rf "$kwok_dir"
+  mv "$out" "$kwok_dir"
 fi
 
 # --- KServe's manager ---

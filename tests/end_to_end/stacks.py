@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from config.kserve import _INSTALL_ONLY
-from e2e.pulumi_cli import PROJECT_DIR
+from e2e.pulumi_cli import PROJECT_DIR, PulumiProject
 from offline.stackconfig import load_stack_config
 
 PROJECT = "kserve-platform"
@@ -121,3 +121,51 @@ def read_render(directory: Path) -> dict[str, dict[str, Any]]:
         assert len(documents) == 1, f"{path} holds {len(documents)} objects, expected one"
         objects[str(path.relative_to(directory))] = documents[0]
     return objects
+
+
+def stack_on_cluster(stack: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A committed stack's models-only form against a cluster (a stack that renders to a directory, `local`,
+    applies to the cluster instead) and test values for its secrets."""
+    plain, secret_keys = committed_config(stack)
+    config = models_only(plain)
+    config.pop(RENDER_DIR_KEY, None)
+    return config, {key: secret_test_value(key) for key in secret_keys}
+
+
+def rendered_models_only(stack: str, config: dict[str, Any], secret_keys: list[str], work: Path) -> list[dict]:
+    """The objects the offline render writes for this config (`1-manifest/`), in file order."""
+    work.mkdir(parents=True, exist_ok=True)
+    stack_file = write_stack_file(work / f"Pulumi.{stack}.yaml", config, secret_keys)
+    offline_render(stack, stack_file, work / "render")
+    return [
+        document
+        for path in sorted((work / "render" / "1-manifest").glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document
+    ]
+
+
+def is_custom_resource_group(group: str) -> bool:
+    """A CRD's group has a dot and is not one of Kubernetes' own (`*.k8s.io` is reserved for them)."""
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def crd_from_shared(group: str, kind: str, shared: Path) -> dict[str, Any]:
+    """The CustomResourceDefinition of `kind` in `group` from the dependency CRDs under ../shared/deps."""
+    for path in sorted(shared.glob("deps/*/*/crds/*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if (
+                document
+                and document.get("kind") == "CustomResourceDefinition"
+                and document["spec"]["group"] == group
+                and document["spec"]["names"]["kind"] == kind
+            ):
+                return document
+    raise AssertionError(f"no CRD for {kind}.{group} under {shared / 'deps'}")
+
+
+def destroy_leftovers(project: PulumiProject, stack: str) -> None:
+    """After a failed test on the shared cluster: remove what the stack still holds (protected or not), so the next
+    test finds no namespace of this one. Best effort; the test's own failure is the one reported."""
+    project.run("state", "unprotect", "--all", "--yes", stack=stack, check=False)
+    project.run("destroy", "--yes", "--skip-preview", stack=stack, check=False)

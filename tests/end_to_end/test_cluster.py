@@ -1,4 +1,5 @@
-"""The loopback cluster is real: the API server serves KServe's CRDs and KServe's own webhooks judge what we send."""
+"""The loopback cluster is real: the API server serves KServe's CRDs, KServe's own webhooks judge what we send, and
+KServe's controller brings a model to Ready on the fake nodes."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import copy
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
-from e2e.cluster import Cluster, inferenceservice_config, kserve_files
+from e2e.cluster import FAKE_NODE_ALLOCATABLE, FAKE_NODES, Cluster, inferenceservice_config, kserve_files
 
 SEED_MODEL: dict[str, Any] = {
     "apiVersion": "serving.kserve.io/v1beta1",
@@ -128,33 +130,73 @@ def test_serving_runtime_validator_refuses_a_priority_clash(kserve_cluster: Clus
         kserve_cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
-def test_kserve_controller_creates_the_predictor_but_it_never_runs_without_a_kubelet(kserve_cluster: Cluster) -> None:
-    """The harness's limit, shown: KServe's controller and kube-controller-manager do their part (Deployment,
-    ReplicaSet, a Pod that went through KServe's pod mutator), but with no scheduler or kubelet the pod stays
-    Pending, so the InferenceService's PredictorReady stays False and `Ready` is never reached."""
+def test_fake_nodes_are_ready_with_the_allocatable_the_harness_gave_them(kserve_cluster: Cluster) -> None:
+    nodes = json.loads(kserve_cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    by_name = {node["metadata"]["name"]: node for node in nodes}
+    assert set(by_name) == set(FAKE_NODES)
+    for node in by_name.values():
+        conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+        # kwok's node-initialize stage: Ready, no pressure; the node lifecycle controller left no not-ready taint.
+        assert conditions["Ready"] == "True", conditions
+        assert not node["spec"].get("taints"), node["spec"]["taints"]
+        assert {key: node["status"]["allocatable"][key] for key in FAKE_NODE_ALLOCATABLE} == FAKE_NODE_ALLOCATABLE
+        assert node["status"]["nodeInfo"]["kubeletVersion"].startswith("kwok-")
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            assert found, f"{what} not within {timeout:.0f} s"
+            return found
+        time.sleep(1)
+
+
+def test_the_seed_model_turns_ready_on_a_fake_node(kserve_cluster: Cluster) -> None:
+    """KServe's chain runs for real up to the pod: its controller makes the predictor Deployment, the controller
+    manager its ReplicaSet and Pod, KServe's pod mutator adds the storage initializer, the scheduler binds the Pod to a
+    fake node, kwok reports it Running and Ready (no container starts), the Deployment turns Available, KServe
+    creates the Ingress and sets PredictorReady, IngressReady and so Ready."""
     namespace = "e2e-predictor"
     kserve_cluster.kubectl("create", "namespace", namespace)
     isvc = copy.deepcopy(SEED_MODEL)
     isvc["metadata"]["namespace"] = namespace
+    name = isvc["metadata"]["name"]
     try:
         kserve_cluster.apply([isvc])
-        deadline = time.monotonic() + 120
-        pods: list[dict[str, Any]] = []
-        while time.monotonic() < deadline and not pods:
-            listed = kserve_cluster.kubectl(
-                "get", "pods", "-n", namespace, "-l", "serving.kserve.io/inferenceservice=sklearn-iris", "-o", "json"
-            )
-            pods = json.loads(listed.stdout)["items"]
-            time.sleep(1)
-        assert pods, "no predictor pod was created for the InferenceService"
-        pod = pods[0]
-        # KServe's pod mutator injected the storage initializer that fetches storageUri.
-        init_containers = [container["name"] for container in pod["spec"].get("initContainers", [])]
-        assert "storage-initializer" in init_containers
-        assert pod["status"]["phase"] == "Pending" and not pod["spec"].get("nodeName")
 
-        status = json.loads(kserve_cluster.kubectl("get", "isvc", "sklearn-iris", "-n", namespace, "-o", "json").stdout)
-        conditions = {c["type"]: c["status"] for c in status.get("status", {}).get("conditions", [])}
-        assert conditions.get("Ready") != "True", conditions
+        def ready_status() -> dict[str, Any] | None:
+            live = json.loads(kserve_cluster.kubectl("get", "isvc", name, "-n", namespace, "-o", "json").stdout)
+            conditions = {c["type"]: c["status"] for c in live.get("status", {}).get("conditions", [])}
+            return live["status"] if conditions.get("Ready") == "True" else None
+
+        status = wait_for(f"InferenceService {namespace}/{name} Ready", ready_status)
+        conditions = {c["type"]: c["status"] for c in status["conditions"]}
+        assert conditions["PredictorReady"] == "True" and conditions["IngressReady"] == "True", conditions
+        assert status["deploymentMode"] == "Standard"
+        assert status["url"] == f"http://{name}-{namespace}.example.com"
+        assert status["clusterServingRuntimeName"] == "kserve-mlserver"
+
+        pods = json.loads(
+            kserve_cluster.kubectl(
+                "get", "pods", "-n", namespace, "-l", f"serving.kserve.io/inferenceservice={name}", "-o", "json"
+            ).stdout
+        )["items"]
+        assert len(pods) == 1, [pod["metadata"]["name"] for pod in pods]
+        pod = pods[0]
+        assert pod["spec"]["nodeName"] in FAKE_NODES
+        assert pod["status"]["phase"] == "Running"
+        # KServe's pod mutator injected the storage initializer; kwok reports it Completed without running it.
+        (initializer,) = [s for s in pod["status"]["initContainerStatuses"] if s["name"] == "storage-initializer"]
+        assert initializer["state"]["terminated"]["reason"] == "Completed"
+
+        deployment = json.loads(
+            kserve_cluster.kubectl("get", "deployment", f"{name}-predictor", "-n", namespace, "-o", "json").stdout
+        )
+        available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}["Available"]
+        assert available == "True"
+        ingress = json.loads(kserve_cluster.kubectl("get", "ingress", name, "-n", namespace, "-o", "json").stdout)
+        assert f"{name}-{namespace}.example.com" in {rule["host"] for rule in ingress["spec"]["rules"]}
     finally:
         kserve_cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)

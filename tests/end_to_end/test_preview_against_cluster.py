@@ -3,9 +3,8 @@ false`, KServe run by the loopback cluster) through the real engine and provider
 KServe's admission webhooks.
 
 The provider previews with server-side apply, so the API server (and KServe's validating and defaulting webhooks,
-registered by URL) sees each object the program would create. `pulumi up` is not run here: without a kubelet no
-predictor turns Ready, and the program waits for Ready (`pulumi.com/waitFor`); test_committed_stacks.py applies the
-same objects with a server-side dry run instead.
+registered by URL) sees each object the program would create. `pulumi up` of the same stacks:
+test_up_against_cluster.py.
 """
 
 from __future__ import annotations
@@ -16,19 +15,17 @@ from collections.abc import Callable
 import pytest
 
 from e2e.pulumi_cli import PulumiProject
-from tests.end_to_end.stacks import committed_config, committed_stacks, models_only, secret_test_value
+from tests.end_to_end.stacks import committed_stacks, stack_on_cluster
 
 
 @pytest.mark.parametrize("stack", committed_stacks())
 def test_preview_of_the_models_only_stack_succeeds_against_the_cluster(
     stack: str, pulumi_project: Callable[..., PulumiProject], kserve_cluster
 ) -> None:
-    plain, secret_keys = committed_config(stack)
-    config = models_only(plain)
     # Stacks that render to a directory instead of a cluster (local) preview against the cluster too.
-    config.pop("kubernetes:renderYamlToDirectory", None)
+    config, secrets = stack_on_cluster(stack)
     project = pulumi_project(KUBECONFIG=str(kserve_cluster.kubeconfig))
-    project.new_stack(stack, config, secrets={key: secret_test_value(key) for key in secret_keys})
+    project.new_stack(stack, config, secrets=secrets)
     result = project.run("preview", "--json", stack=stack)
     steps = json.loads(result.stdout)["steps"]
     created = {

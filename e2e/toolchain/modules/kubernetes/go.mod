@@ -1,4 +1,5 @@
-// Builds kube-apiserver, kube-controller-manager and kubectl from k8s.io/kubernetes at a pinned release.
+// Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl from k8s.io/kubernetes at a pinned
+// release.
 // k8s.io/kubernetes replaces its staging modules (k8s.io/api, k8s.io/client-go, ...) with local folders,
 // which a dependent module cannot use: here each one is pinned to its published k8s.io/* release instead.
 module kserve-platform.local/e2e/kubernetes
@@ -8,6 +9,7 @@ go 1.24.0
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubectl
 )
 
