@@ -40,6 +40,8 @@ def _check_pattern(value: str) -> str:
     path = PurePosixPath(value)
     if not value.strip():
         raise ValueError("empty path: give a file or glob pattern relative to the project root, e.g. models/*.yaml")
+    if value != value.strip():
+        raise ValueError(f"{value!r} starts or ends with whitespace (a newline?): remove it")
     if path.is_absolute() or value.startswith("~"):
         raise ValueError(
             f"'{value}' is absolute: model files live in the repository, named relative to the project root (where "
