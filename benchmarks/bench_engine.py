@@ -4,6 +4,7 @@ controller, kwok's fake nodes), next to the floor measured in the same run: `kub
 objects the offline render produces for the same stack.
 
     python benchmarks/bench_engine.py [--sizes 10 100 1000] [--repeat 1] [--timeout 1800] [--no-up]
+        [--inline] [--skip-checkpoints]
 
 Where the time goes, per size (each a separate process; previews best of --repeat, up once):
 - program: the offline render (`python -m cli render`), i.e. the program under Pulumi's mocks, no engine;
@@ -21,16 +22,22 @@ Then, on the emptied cluster (unless --no-up):
 - apply / apply+Ready: the floor, `kubectl apply --server-side` of the same objects in one call, and that plus
   `kubectl wait --for=condition=Ready` on every InferenceService (the same end state as `up`);
 - destroy: `pulumi destroy --skip-preview` (namespaces deleted and waited for).
-A size whose preview fails prints the engine's error instead of a row: above about 440 generated models the whole
-config, handed to the program in one `PULUMI_CONFIG` environment string, passes Linux's 128 KiB limit for one
-string and the engine cannot start the program ("argument list too long").
-Needs the end-to-end toolchain (`bash e2e/toolchain.sh`); generated stacks come from bench_scaling.py.
+The generated models (bench_scaling.py) live in model files, one per namespace (`kserve-platform:modelFiles`), as a
+stack of hundreds of models keeps them: inline, past about 440 generated models the whole config, handed to the
+program in one `PULUMI_CONFIG` environment string, passes Linux's 128 KiB limit for one string and the engine cannot
+start the program ("argument list too long"; `--inline` keeps them in the stack file to show it). A size whose
+preview fails prints the engine's error instead of a row.
+`--skip-checkpoints` runs the previews with PULUMI_SKIP_CHECKPOINTS=true, as the project's preview step does: the
+v3.274.1 engine (unlike v3.259.0) keeps a snapshot manager during a preview too and serializes the whole snapshot
+after every step, then discards it, which makes a preview quadratic in the number of resources.
+Needs the end-to-end toolchain (`bash e2e/toolchain.sh`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,14 +56,47 @@ from bench_scaling import generated_stack  # noqa: E402
 from e2e.cluster import Cluster, start  # noqa: E402
 from e2e.pulumi_cli import PulumiProject, PulumiToolchain  # noqa: E402
 from tests.end_to_end.stacks import (  # noqa: E402
+    PROJECT,
     RENDER_DIR_KEY,
     models_only,
-    offline_render,
     write_stack_file,
 )
 
 # Kinds the loopback cluster serves (it has KServe's CRDs, not Gateway API's): the floor applies these.
 APPLIED_KINDS = ("Namespace", "InferenceService", "ServingRuntime", "NetworkPolicy", "Secret", "ServiceAccount")
+
+
+MODEL_FILES = "models/bench/*.yaml"
+# What the offline render needs beside the program's own files (e2e.pulumi_cli.PROGRAM_DIRS) to run in a copy.
+RENDER_DIRS = ("cli", "offline")
+
+
+def with_model_files(config: dict[str, Any], *projects: Path) -> dict[str, Any]:
+    """The stack with its models moved into one model file per namespace, written into each project directory."""
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
+    for entry in config[f"{PROJECT}:models"]:
+        by_namespace.setdefault(entry["namespace"], []).append(entry)
+    for project in projects:
+        for namespace, entries in by_namespace.items():
+            path = project / MODEL_FILES.replace("*", namespace)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(entries, sort_keys=False))
+    rest = {key: value for key, value in config.items() if key != f"{PROJECT}:models"}
+    return {**rest, f"{PROJECT}:modelFiles": [MODEL_FILES]}
+
+
+def render_in(project: Path, stack: str, stack_file: Path, out: Path) -> None:
+    """`python -m cli render` run in a copy of the project, so it reads that copy's model files."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "render", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if result.returncode != 0:
+        raise EngineFailed(f"the offline render refused the stack: {result.stderr.strip()[-1000:]}")
 
 
 def timed(action: Any, repeat: int) -> float:
@@ -118,31 +158,37 @@ def wait_ready(cluster: Cluster, objects: list[dict[str, Any]], timeout: float) 
 
 def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain, args: argparse.Namespace) -> dict:
     stack = f"bench{size}"
-    config = models_only(generated_stack(size)["config"])
-    stack_file = write_stack_file(work / f"Pulumi.{stack}.yaml", config, [])
-    render_out = work / f"render{size}"
-
-    def render() -> None:
-        if render_out.exists():
-            subprocess.run(["rm", "-rf", str(render_out)], check=True)
-        offline_render(stack, stack_file, render_out)
-
-    program_s = timed(render, args.repeat)
-    objects = rendered_objects(render_out)
-    namespaces = [manifest for manifest in objects if manifest["kind"] == "Namespace"]
-    cluster.apply(namespaces)
-
+    engine_env = {"PULUMI_SKIP_CHECKPOINTS": "true"} if args.skip_checkpoints else {}
     on_cluster = PulumiProject.copy_of(
         PROJECT_DIR,
         work / f"cluster{size}" / "project",
         toolchain,
         work / f"cluster{size}" / "state",
         KUBECONFIG=str(cluster.kubeconfig),
+        **engine_env,
     )
-    on_cluster.new_stack(stack, config)
     offline = PulumiProject.copy_of(
-        PROJECT_DIR, work / f"offline{size}" / "project", toolchain, work / f"offline{size}" / "state"
+        PROJECT_DIR, work / f"offline{size}" / "project", toolchain, work / f"offline{size}" / "state", **engine_env
     )
+    for name in RENDER_DIRS:
+        shutil.copytree(PROJECT_DIR / name, offline.workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+    config = models_only(generated_stack(size)["config"])
+    if not args.inline:
+        config = with_model_files(config, on_cluster.workdir, offline.workdir)
+    stack_file = write_stack_file(work / f"Pulumi.{stack}.yaml", config, [])
+    render_out = work / f"render{size}"
+
+    def render() -> None:
+        if render_out.exists():
+            subprocess.run(["rm", "-rf", str(render_out)], check=True)
+        render_in(offline.workdir, stack, stack_file, render_out)
+
+    program_s = timed(render, args.repeat)
+    objects = rendered_objects(render_out)
+    namespaces = [manifest for manifest in objects if manifest["kind"] == "Namespace"]
+    cluster.apply(namespaces)
+
+    on_cluster.new_stack(stack, config)
     offline.new_stack(stack, {**config, RENDER_DIR_KEY: str(work / f"engine-render{size}")})
 
     steps: list[int] = []
@@ -162,6 +208,8 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
     delete_namespaces(cluster, namespaces)
     if args.no_up:
         return row
+    # `pulumi up` keeps its checkpoints (the state it writes is the point), as the project's deploy step does.
+    on_cluster.extra_env.pop("PULUMI_SKIP_CHECKPOINTS", None)
     row["up"] = timed(lambda: pulumi(on_cluster, stack, args.timeout, "up"), 1)
     row["destroy"] = timed(lambda: pulumi(on_cluster, stack, args.timeout, "destroy"), 1)
     # Namespaces first: kubectl applies in the order given.
@@ -174,7 +222,13 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument(
+        "--inline", action="store_true", help="keep the models in the stack file (past ~440 the engine cannot start)"
+    )
+    parser.add_argument(
+        "--skip-checkpoints", action="store_true", help="PULUMI_SKIP_CHECKPOINTS=true, as the project's previews run"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best wall time is kept")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed for one `pulumi` command")
     parser.add_argument("--no-up", action="store_true", help="time the previews only")

@@ -14,4 +14,4 @@ from config.reference import REFERENCE_PATH, render_reference
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
-    return generated.run(argv, prog, __doc__, REFERENCE_PATH, render_reference)
+    return generated.run(argv, prog, __doc__, {REFERENCE_PATH: render_reference})

@@ -24,7 +24,7 @@ from cli import EXIT_BAD_INPUT, EXIT_OK
 from config.errors import ConfigError
 from offline.mirror import EXAMPLE_REGISTRY, FORMATS, RENDERERS, mirror_plan
 from offline.program import PROJECT_DIR
-from offline.stackconfig import config_values, load_stack_config
+from offline.stackconfig import load_stack_config, stack_values
 from offline.stackfile import read_stack_settings
 
 
@@ -42,6 +42,6 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except ConfigError as error:
         print(f"mirror: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    values = config_values(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file))
+    values = stack_values(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", stack_file), PROJECT_DIR)
     sys.stdout.write(RENDERERS[args.format](mirror_plan(stack, values, args.registry)))
     return EXIT_OK

@@ -11,7 +11,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from config.schema import SCHEMA_PATH, config_schema
+from config.model_files import MODEL_FILES_KEY
+from config.schema import MODEL_FILE_SCHEMA_PATH, SCHEMA_PATH, config_schema
 from config.stack import PROJECT, StackConfig
 
 REFERENCE_PATH = "docs/reference/config.md"
@@ -138,6 +139,8 @@ def render_reference(mirror_models: set[str] | None = None) -> str:
         f"Every key a stack file sets lives under `config:` as `{PROJECT}:<key>` (e.g. `{PROJECT}:models`). Keys are",
         "camelCase; an unknown key is an error that names the allowed ones. Defaults apply when a key is absent.",
         f"Your editor can check a stack file as you type: see [editor support](../editor.md) (`{SCHEMA_PATH}`).",
+        f"`models` entries can also live in model files of the repository (`{MODEL_FILES_KEY}`; each file a list of",
+        f"`models[]` entries, `{MODEL_FILE_SCHEMA_PATH}`): see [hundreds of models](../recipes/model-files.md).",
         "",
         "## Top-level keys",
         "",

@@ -11,11 +11,16 @@ import json
 import re
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from config.model_files import MODEL_FILES_KEY
+from config.models import ModelConfig
 from config.stack import PROJECT, StackConfig
 
 SCHEMA_PATH = "schema/stack-file.schema.json"
 # What the modeline at the top of each stack file says, relative to the stack file (both live at the project root).
 MODELINE = f"# yaml-language-server: $schema=./{SCHEMA_PATH}"
+MODEL_FILE_SCHEMA_PATH = "schema/model-file.schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 # A secret config key (the storage credentials' access keys), as `pulumi config set --secret` writes it.
@@ -74,5 +79,31 @@ def stack_file_schema() -> dict[str, Any]:
     }
 
 
+def model_file_schema() -> dict[str, Any]:
+    """The schema of a model file (`modelFiles`): a list of entries, each exactly a `models[]` entry."""
+    entries = TypeAdapter(list[ModelConfig]).json_schema(
+        by_alias=True, mode="validation", ref_template="#/$defs/{model}"
+    )
+    return {
+        "$schema": DRAFT,
+        "title": f"model file of {PROJECT}",
+        "description": (
+            f"A file named by {PROJECT}:{MODEL_FILES_KEY}: a YAML list of model entries, each as under "
+            f"{PROJECT}:models. Generated from the config models by `python -m cli schema`."
+        ),
+        **entries,
+    }
+
+
+def model_file_modeline(model_file: str) -> str:
+    """The modeline for a model file at `model_file` (relative to the project root): the schema, relative to it."""
+    depth = model_file.count("/")
+    return f"# yaml-language-server: $schema={'../' * depth or './'}{MODEL_FILE_SCHEMA_PATH}"
+
+
 def render_schema() -> str:
     return json.dumps(stack_file_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def render_model_file_schema() -> str:
+    return json.dumps(model_file_schema(), indent=2, sort_keys=False) + "\n"

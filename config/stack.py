@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from config.base import StrictModel, issues_from_validation_error
+from config.config_size import config_size_issue
 from config.credentials import StorageCredentialConfig, credential_type_for_uri
 from config.errors import ConfigError, ConfigIssue, format_path, name_models
 from config.images import CustomImagesConfig, compose_custom_images
@@ -18,6 +20,7 @@ from config.kserve_admission import DEFAULT_PREDICTOR_RESOURCES, predictor_servi
 from config.kubernetes import Token, resource_requirements_problems
 from config.mirror import MirrorConfig, compose_mirrored_images, mirror_issues, valid_mirror
 from config.mlserver import env_conflicts
+from config.model_files import PROJECT_DIR, ModelEntries, ModelFilePattern, model_entries, with_model_entries
 from config.models import ModelConfig, ModelDefaults
 from config.monitoring import MonitoringConfig
 from config.namespaces import NamespacesConfig, installed_client_namespaces
@@ -56,6 +59,17 @@ class StackConfig(StrictModel):
     )
     models: list[ModelConfig] = Field(
         default_factory=list, description="One entry per model: each becomes an InferenceService."
+    )
+    model_files: list[ModelFilePattern] = Field(
+        default_factory=list,
+        description=(
+            "Files in the repository holding more `models` entries, for stacks with hundreds of models: paths or glob "
+            "patterns (`models/prod/**/*.yaml`) relative to the project root, each file a YAML list of entries with "
+            "the schema of models[] (`schema/model-file.schema.json`). Files are read in sorted path order after "
+            "the inline models; a name used twice across them is an error. Pulumi hands the program the stack config "
+            "in one environment string Linux caps at 128 KiB, which inline models fill at about 440. See "
+            "docs/recipes/model-files.md."
+        ),
     )
     namespaces: NamespacesConfig = Field(
         default_factory=NamespacesConfig,
@@ -101,6 +115,13 @@ class StackConfig(StrictModel):
         ),
     )
 
+    # Where each entry of `models` is written (`models[i]`, or `modelFiles <file>[j]`): set by parse_stack_config.
+    _model_entries: ModelEntries = PrivateAttr(default_factory=ModelEntries)
+
+    def where(self, text: str) -> str:
+        """`text` (a warning) with each `models[i]` named where that entry is written."""
+        return self._model_entries.relocate_text(text)
+
     @property
     def predictor_client_namespaces(self) -> list[str] | None:
         """Namespaces the model namespaces' NetworkPolicy admits, or None when the policy is switched off.
@@ -139,23 +160,44 @@ class StackConfig(StrictModel):
         return list(dict.fromkeys(key for entry in self.storage_credentials for key in entry.secret_refs().values()))
 
 
-def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
-    """Validate raw stack values (top-level keys without the `kserve-platform:` prefix).
+def parse_stack_config(
+    values: Mapping[str, Any],
+    secret_keys: Collection[str] = (),
+    project_dir: Path = PROJECT_DIR,
+    passed_config: Mapping[str, str] | None = None,
+) -> StackConfig:
+    """Validate raw stack values (top-level keys without the `kserve-platform:` prefix): the one loader every
+    reader of a stack goes through (the program, the offline render and every command).
 
     `secret_keys` names the config keys set with `--secret` that are not structured config: their values are
-    never read here, only whether the credentials that reference them find them.
+    never read here, only whether the credentials that reference them find them. `modelFiles` are read from
+    `project_dir` (the project root) and their entries follow the inline `models`. `passed_config`: the whole config
+    as the engine passes it to the program (`namespace:key` -> text), checked against the environment-string limit
+    (under the engine the program runs only if it fit; offline this tells a stack the engine could not start).
     Raises `ConfigError` listing every problem, each with its key path, or returns the typed config.
     """
     if not isinstance(values, Mapping):
         raise ConfigError([ConfigIssue("<root>", "the stack config must be a mapping of keys to values")])
-    # The models' images as the user means them (registry composed), before the mirror moves them.
-    written = compose_custom_images(values)
-    values = compose_mirrored_images(written)
-    issues: list[ConfigIssue] = []
-    stack: StackConfig | None = None
+    sources = model_entries(values, project_dir)
+    issues: list[ConfigIssue] = list(sources.issues)
+    too_large = config_size_issue(passed_config) if passed_config is not None else None
+    issues.extend([too_large] if too_large else [])
     # Model entries are checked against install settings (e.g. storage prefixes a ClusterStorageContainer serves).
     kserve = _valid_or_none(KServeConfig, values.get("kserve")) or KServeConfig()
     context = {"extra_storage_uri_prefixes": tuple(kserve.extra_storage_uri_prefixes)}
+    inline = values.get("models")
+    if sources.from_files and inline is not None and not isinstance(inline, list):
+        # `models` itself is malformed (reported below): each file's entries are still checked on their own.
+        for index, entry in enumerate(sources.entries):
+            try:
+                ModelConfig.model_validate(entry, context=context)
+            except ValidationError as error:
+                issues.extend(issues_from_validation_error(error, ModelConfig, prefix=("models", index)))
+    values = with_model_entries(values, sources)
+    # The models' images as the user means them (registry composed), before the mirror moves them.
+    written = compose_custom_images(values)
+    values = compose_mirrored_images(written)
+    stack: StackConfig | None = None
     raw_credentials = values.get("storageCredentials")
     credentials = _valid_items(StorageCredentialConfig, raw_credentials)
     # Keys the credentials read as secrets are not stack-config keys: keep them out of the strict model (a
@@ -197,7 +239,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
     for loc, message in mirror_issues(mirror, kserve, written) if mirror else ():
         issues.append(ConfigIssue(format_path(loc), message))
     if issues or stack is None:
-        raise ConfigError(name_models(issues, values.get("models")))
+        raise ConfigError(sources.relocate(name_models(issues, sources.entries)))
+    if sources.from_files:
+        stack._model_entries = sources
     return stack
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from config.errors import format_path
 from config.images import compose_custom_images
 from config.kserve import local_chart_source
 from config.mirror import (
@@ -91,7 +92,7 @@ def mirror_plan(stack: StackConfig, values: dict | None = None, registry: str | 
         for path, image in custom_images_of(raw):
             entry = raw[path[0]][path[1]]
             pulled = path[0] == "runtimes" or (entry.get("namespace"), entry.get("name")) in deployed
-            name = ".".join(str(part) for part in path)
+            name = stack.where(format_path(path))
             plan.images.append(MirroredImage("custom", name, image, mirror.image(image), pulled))
     for chart in charts_of(stack.kserve):
         target = mirror_chart(chart.name, mirror.charts) if mirror.charts else None

@@ -66,8 +66,11 @@ def run_program(
     stack: str,
     program: Path = PROJECT_DIR / "__main__.py",
     preview: bool = False,
+    project_dir: Path | None = None,
 ) -> ProgramRun:
-    """Run `program` with the given stack config under recording mocks; exceptions propagate unchanged."""
+    """Run `program` with the given stack config under recording mocks; exceptions propagate unchanged.
+
+    `project_dir`: the project root the program reads model files from (default: the program's directory)."""
     pulumi.runtime.set_all_config(dict(settings.config), list(settings.secret_keys))
     monitor = RecordingMonitor(EchoMocks())
     collected = _Collect()
@@ -80,6 +83,8 @@ def run_program(
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
+    # What `pulumi.get_root_directory()` answers under the engine (the directory of Pulumi.yaml); the mocks leave it.
+    runtime_settings.SETTINGS.root_directory = str(project_dir or program.parent)
 
     if str(program.parent) not in sys.path:
         sys.path.insert(0, str(program.parent))

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ConfigError, ConfigIssue
+from config.model_files import PROJECT_DIR, model_entries, with_model_entries
 from config.stack import PROJECT, StackConfig, parse_stack_config
 from offline.stackfile import StackSettings, read_stack_settings
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _decode(text: str) -> Any:
@@ -34,16 +33,23 @@ def config_values(settings: StackSettings) -> dict[str, Any]:
     return {key[len(prefix) :]: _decode(text) for key, text in settings.config.items() if key.startswith(prefix)}
 
 
-def typed_config(settings: StackSettings) -> StackConfig:
+def stack_values(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The raw values the loader validates: `config_values` with the model files' entries added to `models`."""
+    values = config_values(settings)
+    return with_model_entries(values, model_entries(values, project_dir))
+
+
+def typed_config(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> StackConfig:
     """Validate flat stack settings into `StackConfig`; raises `ConfigError` with every problem.
 
     As `config.source.load_stack_config` does under Pulumi: secret keys that are not structured config (the
-    credentials' access keys) are passed by name only, never as values."""
+    credentials' access keys) are passed by name only, never as values; model files are read from `project_dir`;
+    a config too large for the engine to hand to the program is an error."""
     prefix = f"{PROJECT}:"
     structured = set(StackConfig.allowed_keys())
     secrets = {key[len(prefix) :] for key in settings.secret_keys if key.startswith(prefix)} - structured
     values = {key: value for key, value in config_values(settings).items() if key not in secrets}
-    return parse_stack_config(values, secret_keys=secrets)
+    return parse_stack_config(values, secret_keys=secrets, project_dir=project_dir, passed_config=settings.config)
 
 
 def stack_file_for(stack: str, config_file: Path | None = None, project_dir: Path = PROJECT_DIR) -> Path:
@@ -71,14 +77,16 @@ def load_stack_config(
     stack_file = stack_file_for(stack, config_file, project_dir)
     if not stack_file.is_file():
         raise ConfigError([missing_stack(stack_file, project_dir)])
-    return stack_file, typed_config(read_stack_settings(project_dir / "Pulumi.yaml", stack_file))
+    return stack_file, typed_config(read_stack_settings(project_dir / "Pulumi.yaml", stack_file), project_dir)
 
 
 def unset_secret_commands(stack: str, config_file: Path | None = None, project_dir: Path = PROJECT_DIR) -> list[str]:
     """`pulumi config set --secret` commands for every secret key the stack's credentials read but its file does
-    not set (empty when `pulumi up` has every secret it needs)."""
+    not set (empty when `pulumi up` has every secret it needs). The stack is validated first, as the program would
+    (model files included): `ConfigError` when it is invalid."""
     stack_file = stack_file_for(stack, config_file, project_dir)
     if not stack_file.is_file():
-        raise ConfigError([ConfigIssue(str(stack_file), "no such stack file; create it or pass --config-file")])
+        raise ConfigError([missing_stack(stack_file, project_dir)])
     settings = read_stack_settings(project_dir / "Pulumi.yaml", stack_file)
+    typed_config(settings, project_dir)
     return [f"pulumi config set --secret --stack {stack} {key} <value>" for key in settings.stand_in_keys]

@@ -1,6 +1,7 @@
 """The docs' recipes work: every stack-file snippet marked ```yaml title="Pulumi.<stack>.yaml"``` is merged into a
 copy of that stack (its fixture in tests/fixtures/stacks/) and rendered offline; the render must succeed and declare what the snippet adds.
-And the docs link only to files that exist."""
+Model-file snippets on the same page (```yaml title="models/....yaml"```) are written to that path of the project
+the render reads model files from. And the docs link only to files that exist."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config.schema import model_file_modeline
 from config.stack import PROJECT
 from offline.program import run_program
 from offline.stackfile import read_stack_settings
@@ -20,18 +22,31 @@ DOCS = PROJECT_DIR / "docs"
 FIXTURE_STACKS = PROJECT_DIR / "tests" / "fixtures" / "stacks"
 # ```yaml title="Pulumi.dev.yaml" replaces="models-dev/my-model"``` ... ```; the fence may be indented (in a list).
 SNIPPET = re.compile(r'^( *)```yaml title="(Pulumi\.[a-z0-9-]+\.yaml)"((?: [a-z]+="[^"]*")*)\n(.*?)^\1```', re.M | re.S)
+MODEL_FILE_SNIPPET = re.compile(r'^( *)```yaml title="(models/[^"]+\.ya?ml)"\n(.*?)^\1```', re.M | re.S)
 ENTRY_LISTS = ("models", "runtimes", "storageCredentials")
+
+
+def _unindent(indent: str, body: str) -> str:
+    return "\n".join(line[len(indent) :] for line in body.splitlines()) + "\n"
+
+
+def model_file_snippets(page: Path) -> dict[str, str]:
+    """The model files a page shows, by their path in the project."""
+    return {path: _unindent(indent, body) for indent, path, body in MODEL_FILE_SNIPPET.findall(page.read_text())}
 
 
 def snippets() -> list[Any]:
     found = []
     for page in sorted(DOCS.rglob("*.md")):
+        model_files = model_file_snippets(page)
         for match in SNIPPET.finditer(page.read_text(encoding="utf-8")):
             indent, stack_file, attributes, body = match.groups()
-            text = "\n".join(line[len(indent) :] for line in body.splitlines())
+            text = _unindent(indent, body)
             options = dict(re.findall(r'([a-z]+)="([^"]*)"', attributes))
             where = f"{page.relative_to(PROJECT_DIR)}:{stack_file}"
-            found.append(pytest.param(stack_file, text, options, id=f"{page.stem}-{stack_file}-{len(found)}"))
+            found.append(
+                pytest.param(stack_file, text, options, model_files, id=f"{page.stem}-{stack_file}-{len(found)}")
+            )
             assert stack_file, where
     return found
 
@@ -61,8 +76,10 @@ def merge(base: dict[str, Any], snippet: dict[str, Any], replaces: str | None) -
     return {**base, "config": config}
 
 
-@pytest.mark.parametrize(("stack_file", "text", "options"), snippets())
-def test_recipe_snippet_renders(stack_file: str, text: str, options: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("stack_file", "text", "options", "model_files"), snippets())
+def test_recipe_snippet_renders(
+    stack_file: str, text: str, options: dict[str, str], model_files: dict[str, str], tmp_path: Path
+) -> None:
     document = yaml.safe_load(text)
     snippet = document.get("config", document)
     assert all(key.startswith(f"{PROJECT}:") for key in snippet), "a snippet sets kserve-platform: keys"
@@ -73,14 +90,31 @@ def test_recipe_snippet_renders(stack_file: str, text: str, options: dict[str, s
     candidate = tmp_path / stack_file
     candidate.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
     stack = stack_file.split(".")[1]
-    run = run_program(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", candidate), stack)
+    project = tmp_path / "project"
+    for path, content in model_files.items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(content, encoding="utf-8")
+    run = run_program(read_stack_settings(PROJECT_DIR / "Pulumi.yaml", candidate), stack, project_dir=project)
     services = {
         (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
         for r in run.by_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     }
-    for model in snippet.get(f"{PROJECT}:models", []):
+    from_files = [model for content in model_files.values() for model in yaml.safe_load(content)]
+    if snippet.get(f"{PROJECT}:modelFiles"):
+        assert from_files, "a snippet that names model files comes with them on its page"
+    for model in [*snippet.get(f"{PROJECT}:models", []), *from_files]:
         if model.get("deploy", True):
             assert (model["namespace"], model["name"]) in services, f"{model['name']} was not rendered"
+
+
+def test_model_file_snippets_start_with_their_modeline() -> None:
+    shown = {path: text for page in DOCS.rglob("*.md") for path, text in model_file_snippets(page).items()}
+    assert shown, "the model-files recipe shows a model file"
+    for path, text in shown.items():
+        assert text.splitlines()[0] == model_file_modeline(path), path
+        assert (PROJECT_DIR / path).parent.joinpath(model_file_modeline(path).split("=", 1)[1]).resolve() == (
+            PROJECT_DIR / "schema" / "model-file.schema.json"
+        )
 
 
 LINK = re.compile(r"\]\(([^)#\s]+)(#[^)]*)?\)")

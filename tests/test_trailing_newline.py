@@ -97,6 +97,8 @@ def resources() -> dict[str, Any]:
 
 
 STANDARD: dict[str, Any] = {
+    # A file of the checkout (model files are named relative to the project root).
+    "modelFiles": ["tests/fixtures/model_files/custom-images.yaml"],
     "kserve": {
         "version": "v0.20.0",
         "chartRepository": "oci://ghcr.io/kserve/charts",

@@ -227,6 +227,13 @@ def test_the_project_action_runs_pulumi_with_the_policy_pack_from_the_locks():
     assert check["id"] == "check" and set(check["env"]) >= SECRETS - {"KUBECONFIG"} | {"KUBECONFIG_DATA"}
 
 
+def test_previews_skip_the_engine_checkpoints_and_up_keeps_them():
+    """The engine serializes the whole snapshot after every step of a preview too (quadratic in the resources) and
+    then discards it: a preview skips those checkpoints; `up` keeps them (an interrupted update's state)."""
+    [pulumi] = [s for s in project_action()["runs"]["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert pulumi["env"]["PULUMI_SKIP_CHECKPOINTS"] == "${{ inputs.command == 'preview' }}"
+
+
 def project_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses") == PROJECT_ACTION]
 
