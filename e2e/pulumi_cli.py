@@ -43,6 +43,11 @@ class PulumiToolchain:
     language_host_dir: Path
     pulumi_home: Path
     venv: Path
+    # Pulumi YAML programs (the kserve-platform package's consumers): the YAML language host, on PATH.
+    language_yaml_dir: Path | None = None
+    # `pulumi package gen-sdk --language nodejs` only: a code-generation-only Node.js host
+    # (e2e/toolchain/modules/pulumi-codegen-nodejs), put on PATH by the test that generates the SDK, never by env().
+    codegen_nodejs_dir: Path | None = None
 
     @classmethod
     def from_cache(cls) -> PulumiToolchain:
@@ -54,6 +59,8 @@ class PulumiToolchain:
             language_host_dir=tool_dir("pulumi-language-python", "PULUMI_LANGUAGE_PYTHON_VERSION") / "bin",
             pulumi_home=cache_root() / "pulumi-home" / f"{cli_version}-kubernetes-{kubernetes_version}",
             venv=cache_root() / "pulumi-venv" / f"{python}-kubernetes-{kubernetes_version}",
+            language_yaml_dir=tool_dir("pulumi-language-yaml", "PULUMI_LANGUAGE_YAML_VERSION") / "bin",
+            codegen_nodejs_dir=tool_dir("pulumi-codegen-nodejs", "PULUMI_VERSION") / "bin",
         )
 
     def missing(self) -> list[str]:
@@ -127,6 +134,7 @@ class PulumiProject:
                     [
                         str(self.toolchain.cli.parent),
                         str(self.toolchain.language_host_dir),
+                        *([str(self.toolchain.language_yaml_dir)] if self.toolchain.language_yaml_dir else []),
                         str(self.toolchain.venv / "bin"),
                         env.get("PATH", ""),
                     ]
