@@ -139,11 +139,15 @@ class StackConfig(StrictModel):
         return list(dict.fromkeys(key for entry in self.storage_credentials for key in entry.secret_refs().values()))
 
 
-def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] = ()) -> StackConfig:
+def parse_stack_config(
+    values: Mapping[str, Any], secret_keys: Collection[str] = (), *, runtimes_known: bool = True
+) -> StackConfig:
     """Validate raw stack values (top-level keys without the `kserve-platform:` prefix).
 
     `secret_keys` names the config keys set with `--secret` that are not structured config: their values are
     never read here, only whether the credentials that reference them find them.
+    `runtimes_known=False` skips the rules that place models on runtimes (which runtime serves each model): for a
+    caller that validates a model without knowing the cluster's runtimes (the Pulumi package's InferenceService).
     Raises `ConfigError` listing every problem, each with its key path, or returns the typed config.
     """
     if not isinstance(values, Mapping):
@@ -182,6 +186,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Collection[str] =
         secret_keys=set(secret_keys),
         plain_keys=set(values),
         all_credentials_valid=len(credentials) == len(raw_credentials if isinstance(raw_credentials, list) else []),
+        runtimes_known=runtimes_known,
     )
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
@@ -234,6 +239,8 @@ class _Facts:
     secret_keys: set[str]
     plain_keys: set[str]
     all_credentials_valid: bool
+    # False: the runtimes a model may be placed on are not all in the config (see parse_stack_config).
+    runtimes_known: bool = True
 
     @property
     def namespaces(self) -> set[str]:
@@ -479,7 +486,7 @@ def _runtime_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
         yield ("runtimes", index, "supportedModelFormats", position, "priority"), message
 
     for index, model in facts.models:
-        if model.is_custom_image or model.format is None:
+        if model.is_custom_image or model.format is None or not facts.runtimes_known:
             continue
         yield from _placement_issues(("models", index), model, views)
         for position, canary in enumerate(model.canary):
