@@ -304,7 +304,12 @@ def test_outputs_are_resolved_to_values_and_their_resources_kept() -> None:
         )
         return value, resolution
 
-    value, resolution = asyncio.run(resolve())
+    # A loop of its own, left unset: asyncio.run would unset the thread's loop, which later mocked runs use.
+    loop = asyncio.new_event_loop()
+    try:
+        value, resolution = loop.run_until_complete(resolve())
+    finally:
+        loop.close()
     assert value["namespace"] == "models"
     assert len(resolution.dependencies) == 1
     assert isinstance(resolution.dependencies[0], pulumi.resource.DependencyResource)

@@ -45,8 +45,9 @@ PROVIDER = PACKAGE_DIR / "pulumi-resource-kserve-platform"
 CONSUMERS = Path(__file__).resolve().parent / "consumers"
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 RUNTIME_TYPE = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
-# How long `pulumi up` waits for Ready in the harness (readinessTimeout): it never comes without a kubelet.
-READINESS_TIMEOUT = "20s"
+# How long `pulumi up` waits for Ready in the harness (readinessTimeout): it never comes without a kubelet; with
+# (fake) nodes the committed program's own value stands.
+READINESS_TIMEOUT_WITHOUT_NODES = "20s"
 NOT_READY = "failed to fully initialize or become live: timed out waiting for the condition"
 
 
@@ -80,16 +81,21 @@ def test_cli_get_schema_returns_the_committed_schema(pulumi_toolchain: PulumiToo
 # --- Pulumi YAML ----------------------------------------------------------------------------------------------------
 
 
+def has_nodes(cluster: Cluster) -> bool:
+    return bool(cluster.kubectl("get", "nodes", "-o", "name").stdout.strip())
+
+
 def yaml_consumer(toolchain: PulumiToolchain, cluster: Cluster, tmp_path: Path) -> tuple[PulumiProject, dict]:
     """A copy of the YAML consumer whose `packages:` entry names this checkout's package folder (the committed
-    relative path resolves there from the committed file; the copy lives elsewhere) and whose model waits
-    READINESS_TIMEOUT."""
+    relative path resolves there from the committed file; the copy lives elsewhere) and whose model waits only
+    READINESS_TIMEOUT_WITHOUT_NODES on a harness without nodes."""
     require(toolchain.language_yaml_dir and toolchain.language_yaml_dir / "pulumi-language-yaml", "the YAML host")
     source = CONSUMERS / "yaml" / "Pulumi.yaml"
     program = yaml.safe_load(source.read_text())
     assert (source.parent / program["packages"]["kserve-platform"]).resolve() == PACKAGE_DIR
     program["packages"]["kserve-platform"] = str(PACKAGE_DIR)
-    program["resources"]["iris"]["properties"]["readinessTimeout"] = READINESS_TIMEOUT
+    if not has_nodes(cluster):
+        program["resources"]["iris"]["properties"]["readinessTimeout"] = READINESS_TIMEOUT_WITHOUT_NODES
     workdir = tmp_path / "consumer"
     workdir.mkdir()
     (workdir / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
@@ -138,9 +144,9 @@ def test_yaml_program_deploys_a_model_with_the_package(
     runtime_inputs = planned[(RUNTIME_TYPE, "custom-runtime")]["newState"]["inputs"]
     assert {key: runtime_inputs[key] for key in expected_runtime} == expected_runtime
 
-    has_nodes = bool(kserve_cluster.kubectl("get", "nodes", "-o", "name").stdout.strip())
+    nodes = has_nodes(kserve_cluster)
     up = project.run("up", "--yes", "--skip-preview", stack="test", check=False)
-    if has_nodes:
+    if nodes:
         assert up.returncode == 0, up.stdout + up.stderr
         assert project.stack_outputs("test")["inferenceUrl"] == (
             f"http://iris-predictor.{namespace}.svc.cluster.local/v2/models/iris/infer"
@@ -178,7 +184,7 @@ def test_yaml_program_deploys_a_model_with_the_package(
         (ISVC_TYPE, "iris"),
     }
     errors = {resource["type"]: resource["initErrors"] for resource in state if resource.get("initErrors")}
-    if has_nodes:
+    if nodes:
         assert errors == {}
     else:
         assert list(errors) == [ISVC_TYPE] and all(NOT_READY in error for error in errors[ISVC_TYPE]), errors
@@ -221,6 +227,23 @@ def test_bad_inputs_fail_the_preview_with_the_stack_files_messages(
     assert "property minReplicas with value 3 has a problem: minReplicas (3) must not exceed maxReplicas (2)" in (
         preview.stdout
     )
+
+
+def test_package_add_cannot_link_the_package_into_a_yaml_project(
+    pulumi_toolchain: PulumiToolchain, tmp_path: Path
+) -> None:
+    """Why the recipe has users write the `packages:` entry by hand: with this CLI and YAML host, `pulumi package
+    add` gets the schema and writes an SDK, then stops at linking and leaves Pulumi.yaml as it was."""
+    require(
+        pulumi_toolchain.language_yaml_dir and pulumi_toolchain.language_yaml_dir / "pulumi-language-yaml",
+        "the YAML host",
+    )
+    project = cli_in(tmp_path / "consumer", pulumi_toolchain, tmp_path / "state")
+    program = "name: add-consumer\nruntime: yaml\n"
+    (project.workdir / "Pulumi.yaml").write_text(program)
+    added = project.run("package", "add", str(PROVIDER), check=False)
+    assert added.returncode != 0 and "linking package: method Link not implemented" in added.stderr, added.stderr
+    assert (project.workdir / "Pulumi.yaml").read_text() == program
 
 
 def test_yaml_program_previews_the_install_from_local_charts(pulumi_toolchain: PulumiToolchain, tmp_path: Path) -> None:
