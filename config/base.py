@@ -79,15 +79,7 @@ def issues_from_validation_error(error: ValidationError, root: type[BaseModel], 
         message = item["msg"]
         if kind == "extra_forbidden":
             owner = _model_at(root, loc[:-1])
-            allowed = owner.allowed_keys() if owner else []
-            message = f"unknown key {loc[-1]!r}"
-            # A key that differs only in case (storageURI) is that key, before any merely similar one (storage).
-            same_but_case = [key for key in allowed if key.lower() == str(loc[-1]).lower()]
-            close = same_but_case or difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            if close:
-                message += f"; did you mean {close[0]!r}?"
-            if allowed:
-                message += f" Allowed keys here: {', '.join(allowed)}"
+            message = unknown_key_message(str(loc[-1]), owner.allowed_keys() if owner else [])
         elif kind == "missing":
             message = "required key is missing"
         elif kind == "value_error":
@@ -102,6 +94,19 @@ def issues_from_validation_error(error: ValidationError, root: type[BaseModel], 
             message = f"{message} (got {_describe(item.get('input'))})"
         issues.append(ConfigIssue(format_path([*prefix, *loc]), message))
     return issues
+
+
+def unknown_key_message(key: str, allowed: list[str], what: str = "key") -> str:
+    """`unknown key 'storageURI'; did you mean 'storageUri'? Allowed keys here: ...`"""
+    message = f"unknown {what} {key!r}"
+    # A key that differs only in case (storageURI) is that key, before any merely similar one (storage).
+    same_but_case = [known for known in allowed if known.lower() == key.lower()]
+    close = same_but_case or difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    if allowed:
+        message += f" Allowed {what}s here: {', '.join(allowed)}"
+    return message
 
 
 def _is_union_tag(part: str | int) -> bool:

@@ -165,15 +165,19 @@ def parse_stack_config(
     secret_keys: Collection[str] = (),
     project_dir: Path = PROJECT_DIR,
     passed_config: Mapping[str, str] | None = None,
+    *,
+    runtimes_known: bool = True,
 ) -> StackConfig:
     """Validate raw stack values (top-level keys without the `kserve-platform:` prefix): the one loader every
-    reader of a stack goes through (the program, the offline render and every command).
+    reader of a stack goes through (the program, the offline render, every command and the Pulumi package).
 
     `secret_keys` names the config keys set with `--secret` that are not structured config: their values are
     never read here, only whether the credentials that reference them find them. `modelFiles` are read from
     `project_dir` (the project root) and their entries follow the inline `models`. `passed_config`: the whole config
     as the engine passes it to the program (`namespace:key` -> text), checked against the environment-string limit
     (under the engine the program runs only if it fit; offline this tells a stack the engine could not start).
+    `runtimes_known=False` skips the rules that place models on runtimes (which runtime serves each model): for a
+    caller that validates a model without knowing the cluster's runtimes (the Pulumi package's InferenceService).
     Raises `ConfigError` listing every problem, each with its key path, or returns the typed config.
     """
     if not isinstance(values, Mapping):
@@ -224,6 +228,7 @@ def parse_stack_config(
         secret_keys=set(secret_keys),
         plain_keys=set(values),
         all_credentials_valid=len(credentials) == len(raw_credentials if isinstance(raw_credentials, list) else []),
+        runtimes_known=runtimes_known,
     )
     for loc, message in _stack_rules(facts):
         issues.append(ConfigIssue(format_path(loc), message))
@@ -278,6 +283,8 @@ class _Facts:
     secret_keys: set[str]
     plain_keys: set[str]
     all_credentials_valid: bool
+    # False: the runtimes a model may be placed on are not all in the config (see parse_stack_config).
+    runtimes_known: bool = True
 
     @property
     def namespaces(self) -> set[str]:
@@ -523,7 +530,7 @@ def _runtime_rules(facts: _Facts) -> Iterator[tuple[Loc, str]]:
         yield ("runtimes", index, "supportedModelFormats", position, "priority"), message
 
     for index, model in facts.models:
-        if model.is_custom_image or model.format is None:
+        if model.is_custom_image or model.format is None or not facts.runtimes_known:
             continue
         yield from _placement_issues(("models", index), model, views)
         for position, canary in enumerate(model.canary):

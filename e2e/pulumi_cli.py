@@ -52,6 +52,11 @@ class PulumiToolchain:
     pulumi_home: Path
     venv: Path
     policy_venv: Path
+    # Pulumi YAML programs (the kserve-platform package's consumers): the YAML language host, on PATH.
+    language_yaml_dir: Path | None = None
+    # `pulumi package gen-sdk --language nodejs` only: a code-generation-only Node.js host
+    # (e2e/toolchain/modules/pulumi-codegen-nodejs), put on PATH by the test that generates the SDK, never by env().
+    codegen_nodejs_dir: Path | None = None
 
     @classmethod
     def from_cache(cls) -> PulumiToolchain:
@@ -68,6 +73,8 @@ class PulumiToolchain:
             policy_venv=cache_root()
             / "pulumi-policy-venv"
             / f"{python}-{lock_key(PROJECT_DIR / 'policy' / 'requirements.lock')}",
+            language_yaml_dir=tool_dir("pulumi-language-yaml", "PULUMI_LANGUAGE_YAML_VERSION") / "bin",
+            codegen_nodejs_dir=tool_dir("pulumi-codegen-nodejs", "PULUMI_VERSION") / "bin",
         )
 
     def missing(self) -> list[str]:
@@ -142,6 +149,7 @@ class PulumiProject:
                     [
                         str(self.toolchain.cli.parent),
                         str(self.toolchain.language_host_dir),
+                        *([str(self.toolchain.language_yaml_dir)] if self.toolchain.language_yaml_dir else []),
                         str(self.toolchain.venv / "bin"),
                         env.get("PATH", ""),
                     ]

@@ -65,6 +65,8 @@ class RegisteredResource:
     # The transform functions themselves, so tests can run them on what the provider registers inside a chart
     # (the engine applies a resource's own transforms, then each ancestor's).
     transform_functions: tuple[Callable[..., Any], ...] = field(default=(), compare=False, repr=False)
+    # The provider plugin version the registration asks for ("" lets the engine choose the default provider's).
+    version: str = ""
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -145,6 +147,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     provider=request.provider or None,
                     transforms=len(request.transforms),
                     transform_functions=_transform_functions(request.transforms),
+                    version=request.version,
                 )
             )
         return response

@@ -51,8 +51,27 @@ def snippets() -> list[Any]:
     return found
 
 
+# ```typescript title="tests/end_to_end/consumers/typescript/index.ts"``` ...: a program the end-to-end tests run
+# (tests/end_to_end/test_pulumi_package.py), shown verbatim.
+CONSUMER_SNIPPET = re.compile(r'^( *)```[a-z]+ title="(tests/end_to_end/consumers/[^"]+)"\n(.*?)^\1```', re.M | re.S)
+
+
+def consumer_snippets() -> list[Any]:
+    return [
+        pytest.param(page, match.group(2), match.group(3), id=f"{page.stem}-{match.group(2)}")
+        for page in sorted(DOCS.rglob("*.md"))
+        for match in CONSUMER_SNIPPET.finditer(page.read_text(encoding="utf-8"))
+    ]
+
+
+@pytest.mark.parametrize(("page", "path", "text"), consumer_snippets())
+def test_consumer_snippet_is_the_program_the_end_to_end_tests_run(page: Path, path: str, text: str) -> None:
+    assert text == (PROJECT_DIR / path).read_text(encoding="utf-8"), f"{page.name} shows another {path}"
+
+
 def test_recipes_have_tested_snippets() -> None:
     pages = {param.id.split("-Pulumi")[0] for param in snippets()}
+    pages |= {param.values[0].stem for param in consumer_snippets()}
     recipes = {page.stem for page in (DOCS / "recipes").glob("*.md")}
     assert recipes <= pages, f"recipes without a tested stack-file snippet: {sorted(recipes - pages)}"
 
