@@ -1,7 +1,8 @@
 """Engine benchmark (not a test): time `pulumi preview` and `pulumi up` of generated models-only stacks through the
 real CLI, language host and Kubernetes provider against the loopback cluster (e2e/cluster.py: KServe's webhooks and
 controller, kwok's fake nodes), next to the floor measured in the same run: `kubectl apply --server-side` of the
-objects the offline render produces for the same stack.
+objects the offline render produces for the same stack, and a bare Pulumi program (benchmarks/bare_program) that
+registers those same objects directly.
 
     python benchmarks/bench_engine.py [--sizes 10 100 1000] [--repeat 1] [--timeout 1800] [--no-up]
         [--inline] [--skip-checkpoints]
@@ -12,7 +13,9 @@ Where the time goes, per size (each a separate process; previews best of --repea
   program; the provider contacts no cluster);
 - cluster: `pulumi preview` against the loopback cluster (the provider dry-runs every object on the API server and
   KServe's webhooks);
-- kubectl: the floor, the same objects dry-run applied in one call.
+- kubectl: the floor, the same objects dry-run applied in one call;
+- bare preview: `pulumi preview` against the cluster of benchmarks/bare_program, which registers the same objects in
+  one `yaml/v2:ConfigGroup` (no components, no config models, no validation): the engine's and provider's floor.
 The stack's namespaces are created on the cluster before timing, so both the preview and the floor dry-run every
 namespaced object (the provider skips the dry run of an object whose namespace does not exist yet).
 
@@ -21,7 +24,10 @@ Then, on the emptied cluster (unless --no-up):
   (`pulumi.com/waitFor`), which takes KServe's controller, the controller manager, the scheduler and kwok;
 - apply / apply+Ready: the floor, `kubectl apply --server-side` of the same objects in one call, and that plus
   `kubectl wait --for=condition=Ready` on every InferenceService (the same end state as `up`);
-- destroy: `pulumi destroy --skip-preview` (namespaces deleted and waited for).
+- destroy: `pulumi destroy --skip-preview` (namespaces deleted and waited for);
+- bare up / bare destroy: the bare program's `pulumi up --skip-preview` and `pulumi destroy --skip-preview`. Its copy
+  of the objects has `pulumi.com/skipAwait: "true"` on every InferenceService, so its `up` creates them without
+  waiting for Ready (compare with apply s, not apply+Ready s); its destroy waits for the namespaces as ours does.
 The generated models (bench_scaling.py) live in model files, one per namespace (`kserve-platform:modelFiles`), as a
 stack of hundreds of models keeps them: inline, past about 440 generated models the whole config, handed to the
 program in one `PULUMI_CONFIG` environment string, passes Linux's 128 KiB limit for one string and the engine cannot
@@ -69,6 +75,8 @@ APPLIED_KINDS = ("Namespace", "InferenceService", "ServingRuntime", "NetworkPoli
 MODEL_FILES = "models/bench/*.yaml"
 # What the offline render needs beside the program's own files (e2e.pulumi_cli.PROGRAM_DIRS) to run in a copy.
 RENDER_DIRS = ("cli", "offline")
+BARE_PROGRAM_DIR = Path(__file__).resolve().parent / "bare_program"
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 
 
 def with_model_files(config: dict[str, Any], *projects: Path) -> dict[str, Any]:
@@ -112,6 +120,28 @@ def timed(action: Any, repeat: int) -> float:
 def rendered_objects(out: Path) -> list[dict[str, Any]]:
     objects = [yaml.safe_load(path.read_text()) for path in sorted((out / "1-manifest").glob("*.yaml"))]
     return [manifest for manifest in objects if manifest["kind"] in APPLIED_KINDS]
+
+
+def not_awaited(manifest: dict[str, Any]) -> dict[str, Any]:
+    annotations = {**manifest["metadata"].get("annotations", {}), SKIP_AWAIT_ANNOTATION: "true"}
+    return {**manifest, "metadata": {**manifest["metadata"], "annotations": annotations}}
+
+
+def bare_program(
+    objects: list[dict[str, Any]], workdir: Path, toolchain: PulumiToolchain, state_dir: Path, **extra_env: str
+) -> PulumiProject:
+    """A copy of benchmarks/bare_program in `workdir` (venv linked to the program's) with `objects` in a JSON file,
+    every InferenceService marked `pulumi.com/skipAwait`; its stack's config names that file."""
+    workdir.mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(BARE_PROGRAM_DIR / name, workdir / name)
+    (workdir / "venv").symlink_to(toolchain.venv, target_is_directory=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    bare_objects = [
+        not_awaited(manifest) if manifest["kind"] == "InferenceService" else manifest for manifest in objects
+    ]
+    (workdir / "objects.json").write_text(json.dumps(bare_objects))
+    return PulumiProject(workdir=workdir, toolchain=toolchain, state_dir=state_dir, extra_env=dict(extra_env))
 
 
 class EngineFailed(RuntimeError):
@@ -189,12 +219,23 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
     cluster.apply(namespaces)
 
     on_cluster.new_stack(stack, config)
+    bare = bare_program(
+        objects,
+        work / f"bare{size}" / "project",
+        toolchain,
+        work / f"bare{size}" / "state",
+        KUBECONFIG=str(cluster.kubeconfig),
+        **engine_env,
+    )
+    bare.new_stack(stack, {"bare-objects:objectsFile": str(bare.workdir / "objects.json")})
     offline.new_stack(stack, {**config, RENDER_DIR_KEY: str(work / f"engine-render{size}")})
 
     steps: list[int] = []
     no_api_s = timed(lambda: steps.append(preview(offline, stack, args.timeout)), args.repeat)
     cluster_s = timed(lambda: steps.append(preview(on_cluster, stack, args.timeout)), args.repeat)
     kubectl_s = timed(lambda: cluster.apply(objects, dry_run=True), args.repeat)
+    bare_steps: list[int] = []
+    bare_s = timed(lambda: bare_steps.append(preview(bare, stack, args.timeout)), args.repeat)
     row: dict[str, Any] = {
         "models": size,
         "objects": len(objects),
@@ -203,6 +244,8 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
         "no_api": no_api_s,
         "cluster": cluster_s,
         "kubectl": kubectl_s,
+        "bare_steps": max(bare_steps),
+        "bare": bare_s,
     }
     # `up` creates the namespaces itself: the cluster starts empty of the stack.
     delete_namespaces(cluster, namespaces)
@@ -217,6 +260,9 @@ def measure(size: int, work: Path, cluster: Cluster, toolchain: PulumiToolchain,
     row["apply"] = timed(lambda: cluster.apply(in_order, timeout=args.timeout), 1)
     row["apply_ready"] = row["apply"] + timed(lambda: wait_ready(cluster, objects, args.timeout), 1)
     delete_namespaces(cluster, namespaces)
+    bare.extra_env.pop("PULUMI_SKIP_CHECKPOINTS", None)
+    row["bare_up"] = timed(lambda: pulumi(bare, stack, args.timeout, "up"), 1)
+    row["bare_destroy"] = timed(lambda: pulumi(bare, stack, args.timeout, "destroy"), 1)
     return row
 
 
@@ -244,10 +290,13 @@ def main() -> None:
         try:
             header = (
                 f"{'models':>6} {'objects':>7} {'steps':>5} {'preview s':>9} {'kubectl s':>9} {'ratio':>6}"
-                f" {'no-API preview s':>16} {'program s':>9}"
+                f" {'no-API preview s':>16} {'program s':>9} {'bare steps':>10} {'bare preview s':>14}"
             )
             if not args.no_up:
-                header += f" {'up s':>7} {'apply s':>7} {'apply+Ready s':>13} {'destroy s':>9}"
+                header += (
+                    f" {'up s':>7} {'apply s':>7} {'apply+Ready s':>13} {'destroy s':>9}"
+                    f" {'bare up s':>9} {'bare destroy s':>14}"
+                )
             print(header, flush=True)
             for size in args.sizes:
                 try:
@@ -258,11 +307,12 @@ def main() -> None:
                 line = (
                     f"{row['models']:>6} {row['objects']:>7} {row['steps']:>5} {row['cluster']:>9.2f}"
                     f" {row['kubectl']:>9.2f} {row['cluster'] / row['kubectl']:>6.1f}"
-                    f" {row['no_api']:>16.2f} {row['program']:>9.2f}"
+                    f" {row['no_api']:>16.2f} {row['program']:>9.2f} {row['bare_steps']:>10} {row['bare']:>14.2f}"
                 )
                 if "up" in row:
                     line += (
                         f" {row['up']:>7.2f} {row['apply']:>7.2f} {row['apply_ready']:>13.2f} {row['destroy']:>9.2f}"
+                        f" {row['bare_up']:>9.2f} {row['bare_destroy']:>14.2f}"
                     )
                 print(line, flush=True)
         finally:
@@ -272,7 +322,8 @@ def main() -> None:
         " same objects); no-API preview s: pulumi preview with renderYamlToDirectory (no API server); program s:"
         " the offline render (program under mocks, no engine); up s: pulumi up until every InferenceService is"
         " Ready; apply s: kubectl apply --server-side of the same objects; apply+Ready s: that plus waiting for every"
-        " InferenceService to be Ready; destroy s: pulumi destroy."
+        " InferenceService to be Ready; destroy s: pulumi destroy; bare ...: the same for benchmarks/bare_program, the"
+        " same objects in one yaml/v2:ConfigGroup (its up does not wait for Ready: skipAwait on InferenceServices)."
     )
 
 
