@@ -8,11 +8,8 @@
 - `pulumi package gen-sdk --language nodejs` writes the TypeScript SDK, and `tsc` type-checks the TypeScript program
   (tests/end_to_end/consumers/typescript) against it; a program with a wrong input type does not type-check.
 
-Why `pulumi up` ends in an error here: without a kubelet the harness never runs the predictor, so KServe never
-reports the InferenceService Ready, and the package's InferenceService waits for Ready (as the program's does) up to
-its `readinessTimeout` input, which the test sets short. The InferenceService is created and admitted before that
-wait; the test checks the error is that wait and nothing else. On a harness with nodes (fake kubelets), `up` must
-succeed instead (that branch has not run yet: the harness has no nodes at the time of writing).
+`pulumi up` succeeds only once the InferenceService is Ready (the package's InferenceService waits for Ready, as the
+program's does): the harness's kwok nodes run the predictor's Pod, so KServe's controller reports it Ready.
 """
 
 from __future__ import annotations
@@ -45,10 +42,6 @@ PROVIDER = PACKAGE_DIR / "pulumi-resource-kserve-platform"
 CONSUMERS = Path(__file__).resolve().parent / "consumers"
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 RUNTIME_TYPE = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
-# How long `pulumi up` waits for Ready in the harness (readinessTimeout): it never comes without a kubelet; with
-# (fake) nodes the committed program's own value stands.
-READINESS_TIMEOUT_WITHOUT_NODES = "20s"
-NOT_READY = "failed to fully initialize or become live: timed out waiting for the condition"
 
 
 def require(path: Path | None, what: str) -> Path:
@@ -81,21 +74,14 @@ def test_cli_get_schema_returns_the_committed_schema(pulumi_toolchain: PulumiToo
 # --- Pulumi YAML ----------------------------------------------------------------------------------------------------
 
 
-def has_nodes(cluster: Cluster) -> bool:
-    return bool(cluster.kubectl("get", "nodes", "-o", "name").stdout.strip())
-
-
 def yaml_consumer(toolchain: PulumiToolchain, cluster: Cluster, tmp_path: Path) -> tuple[PulumiProject, dict]:
     """A copy of the YAML consumer whose `packages:` entry names this checkout's package folder (the committed
-    relative path resolves there from the committed file; the copy lives elsewhere) and whose model waits only
-    READINESS_TIMEOUT_WITHOUT_NODES on a harness without nodes."""
+    relative path resolves there from the committed file; the copy lives elsewhere)."""
     require(toolchain.language_yaml_dir and toolchain.language_yaml_dir / "pulumi-language-yaml", "the YAML host")
     source = CONSUMERS / "yaml" / "Pulumi.yaml"
     program = yaml.safe_load(source.read_text())
     assert (source.parent / program["packages"]["kserve-platform"]).resolve() == PACKAGE_DIR
     program["packages"]["kserve-platform"] = str(PACKAGE_DIR)
-    if not has_nodes(cluster):
-        program["resources"]["iris"]["properties"]["readinessTimeout"] = READINESS_TIMEOUT_WITHOUT_NODES
     workdir = tmp_path / "consumer"
     workdir.mkdir()
     (workdir / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
@@ -144,22 +130,19 @@ def test_yaml_program_deploys_a_model_with_the_package(
     runtime_inputs = planned[(RUNTIME_TYPE, "custom-runtime")]["newState"]["inputs"]
     assert {key: runtime_inputs[key] for key in expected_runtime} == expected_runtime
 
-    nodes = has_nodes(kserve_cluster)
     up = project.run("up", "--yes", "--skip-preview", stack="test", check=False)
-    if nodes:
-        assert up.returncode == 0, up.stdout + up.stderr
-        assert project.stack_outputs("test")["inferenceUrl"] == (
-            f"http://iris-predictor.{namespace}.svc.cluster.local/v2/models/iris/infer"
-        )
-    else:
-        # The one error: the InferenceService's wait for Ready (see the module docstring).
-        assert up.returncode != 0 and NOT_READY in up.stdout, up.stdout + up.stderr
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert project.stack_outputs("test")["inferenceUrl"] == (
+        f"http://iris-predictor.{namespace}.svc.cluster.local/v2/models/iris/infer"
+    )
 
     # In the cluster: what the package produced, admitted by KServe's webhooks (registered fail-closed, so an object
     # that exists passed them) and picked up by KServe's controller.
     isvc = json.loads(kserve_cluster.kubectl("get", "inferenceservice", "iris", "-n", namespace, "-o", "json").stdout)
     assert contains(isvc, expected_isvc), json.dumps(isvc, indent=1)
     assert isvc["status"]["clusterServingRuntimeName"] == "kserve-mlserver"
+    ready = {condition["type"]: condition["status"] for condition in isvc["status"]["conditions"]}
+    assert ready.get("Ready") == "True", isvc["status"]
     served = json.loads(
         kserve_cluster.kubectl("get", "servingruntime", runtime.name, "-n", namespace, "-o", "json").stdout
     )
@@ -174,7 +157,7 @@ def test_yaml_program_deploys_a_model_with_the_package(
     }
     assert guards.get("inferenceservices") == "Fail" and guards.get("servingruntimes") == "Fail", guards
 
-    # Everything was created; the only resource with an error is the InferenceService (not Ready, without nodes).
+    # Everything was created, nothing holds an error.
     state = json.loads(project.run("stack", "export", stack="test").stdout)["deployment"]["resources"]
     assert {(resource["type"], resource["urn"].rpartition("::")[2]) for resource in state} >= {
         ("kubernetes:core/v1:Namespace", "models"),
@@ -184,10 +167,7 @@ def test_yaml_program_deploys_a_model_with_the_package(
         (ISVC_TYPE, "iris"),
     }
     errors = {resource["type"]: resource["initErrors"] for resource in state if resource.get("initErrors")}
-    if nodes:
-        assert errors == {}
-    else:
-        assert list(errors) == [ISVC_TYPE] and all(NOT_READY in error for error in errors[ISVC_TYPE]), errors
+    assert errors == {}
     # The components' typed outputs, as the state holds them.
     outputs = {resource["type"]: resource.get("outputs", {}) for resource in state}
     assert outputs["kserve-platform:models:InferenceService"] == {
