@@ -61,6 +61,7 @@ from bench_scaling import generated_stack  # noqa: E402
 
 from e2e.cluster import Cluster, start  # noqa: E402
 from e2e.pulumi_cli import PulumiProject, PulumiToolchain  # noqa: E402
+from tests.conftest import render  # noqa: E402
 from tests.end_to_end.stacks import (  # noqa: E402
     PROJECT,
     RENDER_DIR_KEY,
@@ -95,14 +96,7 @@ def with_model_files(config: dict[str, Any], *projects: Path) -> dict[str, Any]:
 
 def render_in(project: Path, stack: str, stack_file: Path, out: Path) -> None:
     """`python -m cli render` run in a copy of the project, so it reads that copy's model files."""
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "render", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
-        check=False,
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = render("--stack", stack, "--config-file", stack_file, "--out", out, project=project, timeout=900)
     if result.returncode != 0:
         raise EngineFailed(f"the offline render refused the stack: {result.stderr.strip()[-1000:]}")
 

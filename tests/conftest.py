@@ -26,14 +26,15 @@ STACKS = ("dev", "staging", "prod", "local")
 FIXTURE_STACKS_DIR = PROJECT_DIR / "tests" / "fixtures" / "stacks"
 
 
-def render(*args: str | Path) -> subprocess.CompletedProcess:
-    """`python -m cli render ARGS` in the project, as a user runs it (exit status, stdout, stderr)."""
+def render(*args: str | Path, project: Path = PROJECT_DIR, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m cli render ARGS` in the project (or a copy of it: `project`), as a user runs it (exit status,
+    stdout, stderr)."""
     return subprocess.run(
         [sys.executable, "-m", "cli", "render", *map(str, args)],
         capture_output=True,
         text=True,
-        cwd=PROJECT_DIR,
-        timeout=120,
+        cwd=project,
+        timeout=timeout,
         check=False,
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import yaml
 from config.kserve import _INSTALL_ONLY
 from e2e.pulumi_cli import PROJECT_DIR, PulumiProject
 from offline.stackconfig import load_stack_config
+from tests.conftest import render
 
 PROJECT = "kserve-platform"
 KSERVE_KEY = f"{PROJECT}:kserve"
@@ -102,14 +101,7 @@ def write_stack_file(path: Path, config: dict[str, Any], secure_keys: list[str])
 
 
 def offline_render(stack: str, stack_file: Path, out: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "render", "--stack", stack, "--config-file", str(stack_file), "--out", str(out)],
-        check=False,
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = render("--stack", stack, "--config-file", stack_file, "--out", out, timeout=300)
     assert result.returncode == 0, f"offline render of {stack} failed:\n{result.stdout}\n{result.stderr}"
 
 
