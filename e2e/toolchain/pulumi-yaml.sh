@@ -8,24 +8,18 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${KSERVE_PLATFORM_CACHE:?run through e2e/toolchain.sh}"
 : "${PULUMI_LANGUAGE_YAML_VERSION:?}"
-module="$here/modules/pulumi-language-yaml"
-out_dir="$cache/pulumi-language-yaml/$PULUMI_LANGUAGE_YAML_VERSION/bin"
-[ -x "$out_dir/pulumi-language-yaml" ] && exit 0
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-# The wrapper's go.mod builds, versions.env names the cache folder: they must agree.
-got="$(cd "$module" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
-if [ "$got" != "$PULUMI_LANGUAGE_YAML_VERSION" ]; then
-  echo "pulumi-yaml.sh: $module/go.mod requires github.com/pulumi/pulumi-yaml $got but e2e/versions.env pins" \
-    "$PULUMI_LANGUAGE_YAML_VERSION; make them agree" >&2
-  exit 1
-fi
-echo "pulumi-yaml.sh: building pulumi-language-yaml $PULUMI_LANGUAGE_YAML_VERSION"
-# Built in a scratch copy of the wrapper, so the checkout stays clean; the release's own version stamp (goreleaser).
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cp "$module/go.mod" "$module/go.sum" "$work/"
-mkdir -p "$out_dir"
-(cd "$work" && GOFLAGS="-mod=readonly -trimpath" go build \
+require_pin pulumi-language-yaml github.com/pulumi/pulumi-yaml PULUMI_LANGUAGE_YAML_VERSION
+host="$cache/pulumi-language-yaml/$PULUMI_LANGUAGE_YAML_VERSION/bin/pulumi-language-yaml"
+[ -x "$host" ] && exit 0
+
+echo "building pulumi-language-yaml $PULUMI_LANGUAGE_YAML_VERSION"
+src="$(scratch_module pulumi-language-yaml)"
+out="$(partial_path "$host")"
+# The release's own version stamp (goreleaser).
+(cd "$src" && GOFLAGS="-mod=readonly -trimpath" go build \
   -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_LANGUAGE_YAML_VERSION" \
-  -o "$out_dir/pulumi-language-yaml.partial" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
-mv "$out_dir/pulumi-language-yaml.partial" "$out_dir/pulumi-language-yaml"
+  -o "$out" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
+finish_install "$host"
