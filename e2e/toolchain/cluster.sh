@@ -15,16 +15,16 @@ require_pin kubernetes k8s.io/kubernetes KUBERNETES_VERSION
 
 # --- etcd ---
 # Built, not Debian's etcd-server (3.4): the release Kubernetes' own tests run the API server on
-# (hack/lib/etcd.sh ETCD_VERSION), with the Go its .go-version names.
+# (hack/lib/etcd.sh ETCD_VERSION), with Kubernetes' Go (versions.env says why).
 etcd_dir="$KSERVE_PLATFORM_CACHE/etcd/$ETCD_VERSION"
 build_etcd() {
   [ -x "$etcd_dir/etcd" ] && return 0
-  echo "building etcd $ETCD_VERSION with go$ETCD_GO_VERSION"
+  echo "building etcd $ETCD_VERSION with go$KUBERNETES_GO_VERSION"
   local src out
   src="$(scratch_module etcd)"
   out="$(partial_path "$etcd_dir")"
   mkdir "$out"
-  (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN="go$ETCD_GO_VERSION" GOFLAGS=-mod=readonly \
+  (cd "$src" && CGO_ENABLED=0 GOTOOLCHAIN="go$KUBERNETES_GO_VERSION" GOFLAGS=-mod=readonly \
     go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3)
   finish_install "$etcd_dir"
 }
