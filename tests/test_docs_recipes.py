@@ -147,17 +147,27 @@ def test_docs_links_resolve() -> None:
             assert (page.parent / target).exists(), f"{page.relative_to(PROJECT_DIR)} links to missing {target}"
 
 
+def ci_block(lines: list[str], marker: str) -> tuple[int, str]:
+    """Where the commands after a `# README ...` comment of .ci/run start, and those commands (up to the next
+    comment or the end)."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(marker)) + 1
+    while lines[start].startswith("#"):
+        start += 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("#")), len(lines))
+    return start, "\n".join(lines[start:end])
+
+
 def test_readme_quick_start_runs_what_ci_runs() -> None:
-    """The README's test command is the one `.ci/run` runs, character for character; its render command needs only
-    requirements.txt."""
+    """The README's test command and its end-to-end command are the ones `.ci/run` runs, character for character and
+    in that order; its render command needs only requirements.txt."""
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    commands = [line for line in (PROJECT_DIR / ".ci/run").read_text(encoding="utf-8").splitlines()[1:]]
-    start = commands.index("# README test command:") + 1
-    end = next(i for i in range(start, len(commands)) if commands[i].startswith("#"))
-    unit = "\n".join(commands[start:end])
+    lines = (PROJECT_DIR / ".ci/run").read_text(encoding="utf-8").splitlines()
+    unit_start, unit = ci_block(lines, "# README test command:")
+    e2e_start, e2e = ci_block(lines, "# README end-to-end command:")
+    assert unit_start < e2e_start
     assert f"```sh\n{unit}\n```" in readme
-    e2e = "\n".join(line for line in commands[end:] if line and not line.startswith("#"))
     assert f"```sh\n{e2e}\n```" in readme
+    assert unit.endswith("python3 -m pytest -q") and e2e.endswith("python3 -m pytest -q -m e2e tests/end_to_end")
     assert "\npython3 -m venv .venv && . .venv/bin/activate\n" in readme
     assert (
         "\npython3 -m pip install -r requirements.txt && python3 -m cli render --stack dev --out rendered/dev\n"
