@@ -3,7 +3,8 @@
 # not a part: e2e/toolchain.sh never runs it as one.
 #   require_pin WRAPPER MODULE KEY   the wrapper module's go.mod requires MODULE at the version versions.env pins
 #   scratch_module WRAPPER           a throwaway copy of a wrapper module to build in: the checkout stays clean
-#   module_source MODULE[@VERSION]   the folder of a downloaded (go.sum or checksum-database verified) module
+#   module_source MODULE[@VERSION] [DIR]   the folder of a downloaded module, verified by the checksum database or,
+#                                    run in DIR (a scratch wrapper module), by its go.sum at the version it requires
 #   partial_path FINAL / finish_install FINAL   build into FINAL.partial, then rename it into place, so an
 #                                    interrupted build never looks finished
 #   run_all FUNCTION NAME...         FUNCTION NAME for every NAME at the same time, each output line prefixed with
@@ -30,8 +31,7 @@ stop_jobs() {
   trap - "$signal"
   for pid in "${running_jobs[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ "$signal" = INT ] && exit 130
-  exit 143
+  exit $((128 + $(kill -l "$signal")))
 }
 trap 'stop_jobs TERM' TERM
 trap 'stop_jobs INT' INT
@@ -68,7 +68,6 @@ scratch_module() {
   echo "$copy"
 }
 
-# Run inside a (scratch) wrapper module, MODULE without @VERSION is the version its go.mod requires.
 module_source() {
   local target="$1" where="${2:-$toolchain_work}"
   (cd "$where" && go mod download -json "$target") | python3 -c '
