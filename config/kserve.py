@@ -89,6 +89,14 @@ def _check_duration(value: str) -> str:
     return value
 
 
+def duration_seconds(value: str) -> int:
+    """A checked duration ('1h30m') in whole seconds, as Pulumi's customTimeouts and Helm's --timeout count it."""
+    found = _DURATION.fullmatch(value)
+    if not value or not found:
+        raise ValueError(f"{value!r} is not a duration: use forms such as '90s', '10m', '1h30m'")
+    return sum(int(part[:-1]) * {"h": 3600, "m": 60, "s": 1}[part[-1]] for part in found.groups() if part)
+
+
 # Relative local chart directories are read from the project directory (where Pulumi.yaml is).
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REMOTE_CHART_SCHEMES = ("oci://", "https://")

@@ -383,6 +383,11 @@ class Cluster:
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     started_in: float = 0.0
 
+    @property
+    def ca(self) -> Path:
+        """The cluster's CA certificate (PEM), which signed the API server's and KServe's webhook serving certs."""
+        return Pki(self.state / "pki").ca
+
     def kubectl(
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:

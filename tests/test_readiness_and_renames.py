@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from model_helpers import config_errors, model
 
+from config.kserve import duration_seconds
 from offline.snapshot import snapshot, unsafe_changes
 
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -32,6 +34,17 @@ def test_readiness_timeout_must_be_a_duration(run_config) -> None:
     )
     assert "is not a duration" in errors["modelDefaults.readinessTimeout"]
     assert "not a duration" in errors["models[0].readinessTimeout"]
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [("90s", 90), ("10m", 600), ("1h30m", 5400), ("2h5s", 7205)])
+def test_durations_count_in_seconds_as_pulumi_and_helm_do(duration: str, seconds: int) -> None:
+    assert duration_seconds(duration) == seconds
+
+
+@pytest.mark.parametrize("duration", ["", "10", "1d", "m5"])
+def test_a_malformed_duration_has_no_seconds(duration: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        duration_seconds(duration)
 
 
 def test_outputs_expose_the_model_urls(run_config) -> None:

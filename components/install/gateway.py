@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 from components.install.common import MANAGED_BY, chart, namespace
 from components.install.mirror import merged
 from components.manifest import custom_resource
-from config.kserve import GatewayApiConfig, chart_location
+from config.kserve import GatewayApiConfig, chart_location, duration_seconds
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 # Pulumi waits for this condition: the controller accepted the Gateway. (`Programmed` would also wait for a
@@ -62,17 +62,6 @@ def envoy_gateway_values() -> dict[str, Any]:
     # with skip_crds (they are templates, not crds/ files); the pinned Gateway API release manifest applied above
     # carries the same two objects, and two owners of one object fight over it.
     return {"crds": {"gatewayAPI": {"safeUpgradePolicy": {"enabled": False}}}}
-
-
-def _seconds(duration: str) -> int:
-    total, number = 0, ""
-    for ch in duration:
-        if ch.isdigit():
-            number += ch
-        else:
-            total += int(number) * {"h": 3600, "m": 60, "s": 1}[ch]
-            number = ""
-    return total
 
 
 @dataclass
@@ -125,7 +114,7 @@ class GatewayApi(pulumi.ComponentResource):
                 namespace=envoy.namespace,
                 skip_crds=True,
                 values=merged(envoy_gateway_values(), args.image_values),
-                timeout=_seconds(args.release_timeout),
+                timeout=duration_seconds(args.release_timeout),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_crds]),
             )
             controller.append(self.envoy_gateway)
