@@ -1,14 +1,13 @@
 """Issue 11 item 5: for each committed stack, what `pulumi up` writes through the real provider's
 `renderYamlToDirectory` equals the offline render (`python -m cli render`), object by object.
 
-Documented differences (also in the README's "End-to-end tests" section), each applied below and nowhere else:
+Documented differences (also in docs/end-to-end.md), each applied below and nowhere else:
 1. Secret payloads: the offline render writes each `data`/`stringData` key with a placeholder value (it never holds
    a secret); the provider writes the values, and folds the program's `stringData` into `data` (base64) before it
    writes or applies the Secret. Only the payload's key names are compared, whichever of the two holds them.
-2. The install: both runs use the stack's models-only form (`kserve.install: false`, install-only keys dropped).
-   Chart v4 fetches its charts while rendering, the charts live in oci:// and https:// repositories this machine
-   cannot reach, and the config has no local chart source yet (issue 11 item 4); the offline render lists charts in
-   helm-releases.yaml instead of rendering them in any case.
+2. The install: both runs use the stack's models-only form (`kserve.install: false`, install-only keys dropped). The
+   offline render lists the charts in helm-releases.yaml instead of rendering them, so there is nothing of theirs to
+   compare; the engine's render of the install from local charts is checked on its own in test_install_path.py.
 3. Secrets: the committed `secure:` values decrypt with no passphrase (issue 10 defect 5), so the engine's stack
    gets test values through `pulumi config set --secret` and the offline render reads undecryptable ciphertexts.
 """
