@@ -65,11 +65,10 @@ def installing_config(tmp_path: Path) -> dict[str, Any]:
 
 @dataclass
 class InstallingStack:
-    """The installing dev stack, previewed against a cluster of its own."""
+    """An installing form of the dev stack, previewed against the module's cluster."""
 
     cluster: Cluster
     project: PulumiProject
-    config: dict[str, Any]
     preview: dict[str, Any]
 
     def planned(self) -> dict[str, dict[str, Any]]:
@@ -122,7 +121,7 @@ def previewed(cluster: Cluster, toolchain: PulumiToolchain, root: Path, config: 
     )
     project.new_stack(STACK, config, secrets={key: secret_test_value(key) for key in secret_keys})
     preview = json.loads(project.run("preview", "--json", stack=STACK).stdout)
-    return InstallingStack(cluster=cluster, project=project, config=config, preview=preview)
+    return InstallingStack(cluster=cluster, project=project, preview=preview)
 
 
 @pytest.fixture(scope="module")
