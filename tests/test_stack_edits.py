@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, render
 
 # The tests that read the committed dev stack: what must keep passing after any valid edit.
 STACK_LEVEL_TESTS = (
@@ -83,15 +83,8 @@ def test_adding_a_model_in_a_new_namespace_keeps_the_stack_tests_green(tmp_path:
 
     # The edit really reached the program: the copy renders the new model in its own namespace.
     out = tmp_path / "rendered"
-    render = subprocess.run(
-        [sys.executable, "-m", "cli", "render", "--stack", "dev", "--out", str(out)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert render.returncode == 0, render.stderr
+    rendered = render("--stack", "dev", "--out", out, project=project, timeout=300)
+    assert rendered.returncode == 0, rendered.stderr
     assert (out / "1-manifest/serving.kserve.io_v1beta1-inferenceservice-team-b-iris-2.yaml").is_file()
     assert (out / "1-manifest/v1-namespace-default-team-b.yaml").is_file()
 

@@ -102,27 +102,30 @@ build_plugin() {
   touch "$marker"
 }
 
+# A virtualenv of exactly a hashed lock, isolated from the interpreter's own packages, then any further pip
+# arguments; marked complete only at the end, so an interrupted one is made anew.
+locked_venv() { # what dir lock [pip install arguments...]
+  local what="$1" dir="$2" lock="$3"
+  shift 3
+  [ -f "$dir/.installed" ] && return 0
+  echo "making $what $dir"
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
+  [ $# -eq 0 ] || "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+  touch "$dir/.installed"
+}
+
 build_venv() {
-  [ -f "$venv_dir/.installed" ] && return 0
-  echo "making the program's virtualenv $venv_dir"
-  rm -rf "$venv_dir"
-  # What `pulumi up` installs (the hashed runtime lock), isolated from the interpreter's own packages, then the
-  # pulumi-kubernetes SDK at the provider's version (same dependencies), so the SDK asks for the plugin installed.
-  "$python" -m venv "$venv_dir"
-  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$runtime_lock"
-  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    "pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION"
-  touch "$venv_dir/.installed"
+  # What `pulumi up` installs (the hashed runtime lock), then the pulumi-kubernetes SDK at the provider's version
+  # (same dependencies), so the SDK asks for the plugin installed.
+  locked_venv "the program's virtualenv" "$venv_dir" "$runtime_lock" \
+    --no-deps "pulumi-kubernetes==$PULUMI_KUBERNETES_VERSION"
 }
 
 build_policy_venv() {
-  [ -f "$policy_venv_dir/.installed" ] && return 0
-  echo "making the policy pack's virtualenv $policy_venv_dir"
-  rm -rf "$policy_venv_dir"
   # What `pulumi preview --policy-pack` runs the pack with (the hashed policy lock), nothing else.
-  "$python" -m venv "$policy_venv_dir"
-  "$policy_venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$policy_lock"
-  touch "$policy_venv_dir/.installed"
+  locked_venv "the policy pack's virtualenv" "$policy_venv_dir" "$policy_lock"
 }
 
 build() { "build_${1//-/_}"; }

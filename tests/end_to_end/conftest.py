@@ -10,7 +10,7 @@ import pytest
 
 # Each part of the harness brings its fixtures in a module of its own beside this file, imported here:
 # fixtures_cluster (the loopback cluster and KServe), fixtures_pulumi (the CLI, a file backend, stacks).
-from tests.end_to_end.fixtures_cluster import kserve_cluster  # noqa: F401
+from tests.end_to_end.fixtures_cluster import cluster_without_kserve_webhooks, kserve_cluster  # noqa: F401
 from tests.end_to_end.fixtures_pulumi import pulumi_project, pulumi_toolchain  # noqa: F401
 
 

@@ -14,7 +14,7 @@ import base64
 import copy
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +24,9 @@ import pytest
 import yaml
 
 from config.kserve import duration_seconds
-from e2e.cluster import Cluster, ToolchainMissing, start
+from e2e.cluster import Cluster
 from e2e.pulumi_cli import PROJECT_DIR, PulumiProject, PulumiToolchain
 from offline.stackconfig import load_stack_config
-from tests.end_to_end.fixtures_cluster import require
 from tests.end_to_end.stacks import (
     CERT_MANAGER_CHARTS,
     KSERVE_CHARTS,
@@ -98,22 +97,6 @@ class InstallingStack:
         return {resource["urn"]: resource for resource in exported["deployment"].get("resources") or []}
 
 
-@pytest.fixture(scope="module")
-def install_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A cluster of its own: the session's cluster registers KServe's webhook configurations by URL under the names
-    the chart uses, and a server-side apply of the chart's (service-based) ones over them is refused ("exactly one
-    of url or service is required"). Here they are removed first, as on a cluster KServe is not installed in."""
-    try:
-        cluster = start(tmp_path_factory.mktemp("install-cluster"))
-    except ToolchainMissing as missing:
-        require(str(missing))
-    try:
-        cluster.kubectl("delete", "mutatingwebhookconfigurations,validatingwebhookconfigurations", "--all")
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def previewed(cluster: Cluster, toolchain: PulumiToolchain, root: Path, config: dict[str, Any]) -> InstallingStack:
     _, secret_keys = committed_config(STACK)
     project = PulumiProject.copy_of(
@@ -126,16 +109,20 @@ def previewed(cluster: Cluster, toolchain: PulumiToolchain, root: Path, config: 
 
 @pytest.fixture(scope="module")
 def installing_dev(
-    install_cluster: Cluster, pulumi_toolchain: PulumiToolchain, tmp_path_factory: pytest.TempPathFactory
+    cluster_without_kserve_webhooks: Cluster,
+    pulumi_toolchain: PulumiToolchain,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> InstallingStack:
     """The committed dev stack as it is (Gateway API with Envoy Gateway), previewed."""
     root = tmp_path_factory.mktemp("installing-dev")
-    return previewed(install_cluster, pulumi_toolchain, root, installing_config(root))
+    return previewed(cluster_without_kserve_webhooks, pulumi_toolchain, root, installing_config(root))
 
 
 @pytest.fixture(scope="module")
 def installing_dev_behind_an_ingress_class(
-    install_cluster: Cluster, pulumi_toolchain: PulumiToolchain, tmp_path_factory: pytest.TempPathFactory
+    cluster_without_kserve_webhooks: Cluster,
+    pulumi_toolchain: PulumiToolchain,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> InstallingStack:
     """The dev stack with `ingress.mode: ingressClass`, previewed, for the `up`s: KServe's chart waits for the
     Gateway to be Programmed, which only a running Gateway controller reports (Envoy Gateway is a kwok pod here)."""
@@ -146,7 +133,7 @@ def installing_dev_behind_an_ingress_class(
     # The ingress controller is then the cluster's: its namespace is let through the models' NetworkPolicies.
     namespaces = plain.setdefault(f"{PROJECT}:namespaces", {})
     namespaces.setdefault("networkPolicy", {})["allowFromNamespaces"] = ["ingress-nginx"]
-    return previewed(install_cluster, pulumi_toolchain, root, with_local_chart_sources(plain, root))
+    return previewed(cluster_without_kserve_webhooks, pulumi_toolchain, root, with_local_chart_sources(plain, root))
 
 
 def test_preview_of_the_installing_dev_stack_from_local_charts_against_a_cluster(
@@ -363,12 +350,14 @@ def local_stack(pulumi_project: Callable[..., PulumiProject], render_dir: Path, 
 
 
 def test_up_of_the_installing_local_stack_renders_the_charts_to_a_directory(
-    pulumi_project: Callable[..., PulumiProject], tmp_path: Path, install_cluster: Cluster
+    pulumi_project: Callable[..., PulumiProject], tmp_path: Path, cluster_without_kserve_webhooks: Cluster
 ) -> None:
     """With a cluster reachable, which Chart v4 only reads (kserve-crd's `lookup` calls), `pulumi up --stack local`
     writes the charts' objects with the program's transforms to the directory and applies nothing."""
-    before = install_cluster.kubectl("get", "crd", "-o", "name").stdout.split()
-    project = local_stack(pulumi_project, tmp_path / "render", KUBECONFIG=str(install_cluster.kubeconfig))
+    before = cluster_without_kserve_webhooks.kubectl("get", "crd", "-o", "name").stdout.split()
+    project = local_stack(
+        pulumi_project, tmp_path / "render", KUBECONFIG=str(cluster_without_kserve_webhooks.kubeconfig)
+    )
     project.run("up", "--yes", "--skip-preview", stack="local")
     rendered = [yaml.safe_load(path.read_text()) for path in sorted((tmp_path / "render").glob("[01]-*/*.yaml"))]
     crds = [doc for doc in rendered if doc and doc["kind"] == "CustomResourceDefinition"]
@@ -379,9 +368,11 @@ def test_up_of_the_installing_local_stack_renders_the_charts_to_a_directory(
     model_namespaces = {doc["metadata"]["namespace"] for doc in rendered if doc and doc["kind"] == "InferenceService"}
     assert model_namespaces, "the local stack rendered no InferenceService"
     # Nothing was applied: no CRD came or went, and the models' namespaces do not exist.
-    assert install_cluster.kubectl("get", "crd", "-o", "name").stdout.split() == before
+    assert cluster_without_kserve_webhooks.kubectl("get", "crd", "-o", "name").stdout.split() == before
     for namespace in sorted(model_namespaces):
-        assert not install_cluster.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name").stdout
+        assert not cluster_without_kserve_webhooks.kubectl(
+            "get", "namespace", namespace, "--ignore-not-found", "-o", "name"
+        ).stdout
 
 
 def test_rendering_the_install_with_no_cluster_stops_at_kserve_crds_lookup(

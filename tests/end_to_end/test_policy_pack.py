@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,9 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
-from e2e.cluster import Cluster, ToolchainMissing, start
+from e2e.cluster import Cluster
 from e2e.pulumi_cli import PulumiProject
 from policy.policies import POLICIES
-from tests.end_to_end.fixtures_cluster import require
 from tests.end_to_end.stacks import (
     PROJECT,
     RENDER_DIR_KEY,
@@ -42,7 +41,6 @@ from tests.end_to_end.stacks import (
     with_local_chart_sources,
 )
 from tests.policy_harness import enforcement, policy_config
-from tests.schemas import require_shared
 
 PACK = "policy/pulumi-analyzer-kserve-platform"
 PACK_NAME = "kserve-platform"
@@ -197,23 +195,6 @@ def test_models_only_stack_passes_the_pack_against_the_cluster(
     assert_pack_passed(preview, stack)
     models = {isvc_urn(stack, model["namespace"], model["name"]) for model in deployed(models_only_config(stack))}
     assert models and models <= preview.planned, sorted(models - preview.planned)
-
-
-@pytest.fixture(scope="module")
-def cluster_without_kserve_webhooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A cluster of the module's own, its KServe webhook configurations removed, as on a cluster KServe is not
-    installed in: the chart's (service-based) ones cannot be applied over the harness's (URL-based) ones of the
-    same names (as in test_install_path.py)."""
-    require_shared()
-    try:
-        cluster = start(tmp_path_factory.mktemp("cluster-without-kserve"))
-    except ToolchainMissing as missing:
-        require(str(missing))
-    try:
-        cluster.kubectl("delete", "mutatingwebhookconfigurations,validatingwebhookconfigurations", "--all")
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.mark.parametrize("stack", committed_stacks())
